@@ -1,0 +1,27 @@
+# `make demo` and `make test` set up everything they need (see scripts/setup.sh), then do their job.
+SHELL := /bin/bash
+DB ?= telephony_demo
+TEST_DB ?= telephony_test
+HTTP_PORT ?= 8069
+export DB TEST_DB HTTP_PORT
+
+.PHONY: demo test setup stop-demo bench lint
+
+setup:
+	@bash scripts/setup.sh
+
+## Create (or update) the demo database on the sandbox provider and serve it on http://127.0.0.1:$(HTTP_PORT)
+demo: setup
+	@bash scripts/demo.sh
+
+## Run the whole test suite on a fresh database; ends with pytest's summary line
+test: setup
+	@bash scripts/test.sh $(TESTS)
+
+## Stop a demo server started with `make demo DETACH=1`
+stop-demo:
+	@bash scripts/demo.sh stop
+
+## Run the benchmarks of bench/ (see bench/README.md)
+bench: setup
+	@bash bench/run.sh

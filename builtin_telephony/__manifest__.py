@@ -1,0 +1,42 @@
+{
+    'name': 'Built-in Telephony',
+    'version': '18.0.1.0.0',
+    'category': 'Sales/CRM',
+    'sequence': 60,
+    'summary': "Buy numbers, route incoming calls with call flows, call leads in one click, "
+               "prepaid credits — telephony over Twilio, inside Odoo CRM",
+    'description': """
+Built-in Telephony
+==================
+A telephony system inside Odoo CRM, over Twilio:
+
+* buy phone numbers (local, mobile, toll-free) and release them;
+* telephony users and groups, outgoing caller IDs, a block list;
+* call flows for incoming calls (IVR, announcements, transfers to users and groups, queues,
+  voicemail), published and versioned;
+* a prepaid credit wallet paid through Odoo's payment providers, with auto-recharge;
+* every call logged, charged and tied to the CRM.
+
+A built-in ``sandbox`` provider lets you try everything without a Twilio account.
+""",
+    'author': 'builtin_telephony contributors',
+    'website': 'https://github.com/builtin-telephony/builtin_telephony',
+    'depends': ['crm', 'mail', 'phone_validation', 'payment'],
+    'external_dependencies': {'python': ['twilio', 'phonenumbers']},
+    'data': [
+        'security/telephony_security.xml',
+        'security/ir.model.access.csv',
+        'data/telephony_number_price_data.xml',
+        'data/telephony.number.price.csv',
+        'views/telephony_number_views.xml',
+        'wizard/telephony_number_buy_views.xml',
+        'views/telephony_account_views.xml',
+        'views/telephony_menus.xml',
+    ],
+    'demo': [
+        'demo/telephony_demo.xml',
+    ],
+    'application': True,
+    'installable': True,
+    'license': 'LGPL-3',
+}

@@ -1,0 +1,29 @@
+from odoo import api, fields, models
+
+from .telephony_number import NUMBER_TYPES
+
+
+class TelephonyNumberPrice(models.Model):
+    """Monthly price of a number, in credits (1 credit = 1 USD), by country and type.
+
+    A row without a country is the price for the countries not listed.
+    """
+    _name = 'telephony.number.price'
+    _description = "Phone Number Price"
+    _order = 'country_id, number_type'
+
+    country_id = fields.Many2one('res.country', ondelete='cascade')
+    number_type = fields.Selection(NUMBER_TYPES, required=True)
+    monthly_price = fields.Float("Credits per month", digits=(16, 2), required=True)
+
+    _sql_constraints = [
+        ('country_type_uniq', 'unique(country_id, number_type)',
+         "A country has one price per number type."),
+    ]
+
+    @api.model
+    def _get_monthly_price(self, country, number_type):
+        prices = self.sudo().search(
+            [('number_type', '=', number_type), ('country_id', 'in', [country.id, False])])
+        exact = prices.filtered('country_id')
+        return (exact or prices)[:1].monthly_price

@@ -1,0 +1,1 @@
+# Plain-Python parts of the add-on: the provider gateways, the call-flow engine, rating.
