@@ -39,7 +39,7 @@ class TelephonyAccount(models.Model):
         help="Sandbox simulates the provider for demos, trials and tests: numbers and calls "
              "behave like Twilio's, nothing is bought and nothing is charged by a carrier.")
     twilio_account_sid = fields.Char(
-        "Account SID", groups=ADMIN_GROUP, tracking=True, copy=False,
+        "Account SID", groups=ADMIN_GROUP, tracking=True, copy=False, index=True,
         default=lambda self: 'AC' + secrets.token_hex(16))
     twilio_auth_token = fields.Char(
         "Auth Token", groups=ADMIN_GROUP, copy=False,
