@@ -1,0 +1,42 @@
+"""Phone numbers as the telephony layer stores and compares them: E.164 strings.
+
+Built on ``phone_validation`` (Odoo's wrapper of the phonenumbers library), so that numbers are
+understood the way the rest of Odoo understands them: spaces, dashes, brackets, a national
+number read with the company's country, a ``00`` international prefix.
+"""
+import phonenumbers
+
+from odoo.exceptions import UserError
+
+from odoo.addons.phone_validation.tools.phone_validation import phone_format
+
+
+def to_e164(number, country_code=None, raise_exception=True):
+    """``number`` in E.164 (``+34910000142``), read with ``country_code`` when it is national.
+
+    :raise odoo.exceptions.UserError: (when ``raise_exception``) a number that cannot be
+        dialled, with phone_validation's explanation; otherwise return False for it.
+    """
+    if not number:
+        return False
+    number = number.strip()
+    if number.startswith('00'):
+        # The international call prefix of most countries; phonenumbers only reads it when it
+        # knows the caller's country.
+        number = '+' + number[2:]
+    country_code = (country_code or '').upper() or None
+    phone_code = country_code and phonenumbers.country_code_for_region(country_code) or None
+    try:
+        return phone_format(number, country_code, phone_code, force_format='E164')
+    except UserError:
+        if raise_exception:
+            raise
+        return False
+
+
+def country_prefix(e164):
+    """The country calling code of an E.164 number (``+8613800138000`` → ``86``), or None."""
+    try:
+        return phonenumbers.parse(e164).country_code
+    except phonenumbers.NumberParseException:
+        return None
