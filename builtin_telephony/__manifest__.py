@@ -36,6 +36,11 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
     'demo': [
         'demo/telephony_demo.xml',
     ],
+    'assets': {
+        'web.assets_tests': [
+            'builtin_telephony/static/tests/tours/**/*',
+        ],
+    },
     'application': True,
     'installable': True,
     'license': 'LGPL-3',

@@ -148,7 +148,7 @@ class TelephonyAccount(models.Model):
         try:
             return getattr(self._get_gateway(), method)(*args, **kwargs)
         except TelephonyProviderError as error:
-            raise UserError(str(error)) from error
+            raise UserError(self.env._(error.template, **error.params)) from error
 
     def action_test_connection(self):
         self.ensure_one()
@@ -218,6 +218,8 @@ class TelephonyAccount(models.Model):
             except TelephonyProviderError:
                 _logger.exception("Could not release %s after a failed purchase", phone_number)
             raise
+        self.message_post(body=_("Phone number %(number)s bought (%(price)s credits per month).",
+                                 number=number.display_name, price=number.monthly_price))
         return number.id
 
     def _check_can_buy_number(self, values):

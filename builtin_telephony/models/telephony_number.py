@@ -1,6 +1,6 @@
 import phonenumbers
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 NUMBER_TYPES = [('local', "Local"), ('mobile', "Mobile"), ('toll_free', "Toll-free")]
 
@@ -45,6 +45,7 @@ class TelephonyNumber(models.Model):
         """Release the numbers at the provider, then forget them (SPEC N4)."""
         for number in self:
             number.account_id._provider_call('release_number', number.provider_sid)
+            number.account_id.message_post(body=_("Phone number %s deleted and released.", number.display_name))
         self.unlink()
         return True
 

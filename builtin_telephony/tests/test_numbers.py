@@ -1,7 +1,10 @@
+from unittest.mock import patch
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import TelephonyCase
+from .prism import PrismHttpClient
 
 
 @tagged('post_install', '-at_install')
@@ -96,3 +99,99 @@ class TestNumbers(TelephonyCase):
         with self.assertRaises(Exception):
             self._buy('+14155550142')
         self.assertEqual(self.env['telephony.number'].search_count([('phone_number', '=', '+14155550142')]), 1)
+
+
+class RecordingPrismClient(PrismHttpClient):
+    """Prism's client that also keeps the form bodies the SDK sent, to check what Twilio would
+    have been told (Prism itself checks that the request fits Twilio's spec)."""
+
+    def __init__(self):
+        super().__init__()
+        self.bodies = []
+
+    def request(self, method, url, params=None, data=None, headers=None, **kwargs):
+        self.bodies.append(dict(data or {}))
+        return super().request(method, url, params, data, headers, **kwargs)
+
+
+@tagged('post_install', '-at_install')
+class TestNumbersOnTwilio(TelephonyCase):
+    """The account's number purchase through the real twilio SDK, against Prism serving Twilio's
+    OpenAPI spec: the only thing mocked is Twilio's servers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account.write({
+            'provider': 'twilio',
+            'twilio_account_sid': 'AC' + '1' * 32,
+            'twilio_auth_token': 'prism-auth-token',
+            'webhook_base_url': 'https://crm.example.com/',
+        })
+
+    def setUp(self):
+        super().setUp()
+        self.http = RecordingPrismClient()
+        http = self.http
+        patcher = patch.object(type(self.env['telephony.account']), '_get_http_client', lambda self: http)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def test_search_lists_prices(self):
+        found = self.account.with_user(self.telephony_admin).search_available_numbers('US', 'toll_free', limit=5)
+        self.assertTrue(found)
+        self.assertTrue(all(number['monthly_price'] == 3.0 for number in found))
+        self.assertTrue(all(number['phone_number'].startswith('+') for number in found))
+        self.assertIn(('GET', '/2010-04-01/Accounts/AC11111111111111111111111111111111/AvailablePhoneNumbers/US/TollFree.json'),
+                      self.http.sent)
+
+    def test_purchase_points_the_number_at_this_database(self):
+        number = self.env['telephony.number'].browse(
+            self.account.with_user(self.telephony_admin).buy_number('+15017122661', 'US', 'local'))
+        purchase = self.http.bodies[-1]
+        self.assertEqual(purchase['PhoneNumber'], '+15017122661')
+        self.assertEqual(purchase['VoiceUrl'], 'https://crm.example.com/telephony/twilio/voice')
+        self.assertEqual(purchase['StatusCallback'], 'https://crm.example.com/telephony/twilio/status')
+        self.assertEqual(purchase['VoiceMethod'], 'POST')
+        self.assertTrue(number.provider_sid.startswith('PN'))
+        self.assertEqual(number.account_id, self.account)
+
+    def test_unavailable_number_leaves_nothing_behind(self):
+        before = self.env['telephony.number'].search_count([])
+        self.http.force_status, self.http.force_example = 400, 'number_unavailable'
+        with self.assertRaisesRegex(UserError, "no longer available"):
+            self.account.with_user(self.telephony_admin).buy_number('+15017122661', 'US', 'local')
+        self.assertEqual(self.env['telephony.number'].search_count([]), before)
+
+    def test_bad_credentials_are_a_clear_error(self):
+        self.http.force_status = 401
+        with self.assertRaisesRegex(UserError, "rejected the account SID or auth token"):
+            self.account.with_user(self.telephony_admin).search_available_numbers('US', 'local')
+
+    def test_failure_after_purchase_gives_the_number_back(self):
+        """The number was sold but cannot be recorded (here: it is already ours): it is released
+        at Twilio again rather than left costing money unseen."""
+        admin_account = self.account.with_user(self.telephony_admin)
+        owned = self.env['telephony.number'].browse(admin_account.buy_number('+15017122661', 'US', 'local'))
+        self.http.sent.clear()
+        with self.assertRaises(Exception):
+            admin_account.buy_number(owned.phone_number, 'US', 'local')
+        methods = [method for method, path in self.http.sent if '/IncomingPhoneNumbers' in path]
+        self.assertEqual(methods, ['POST', 'DELETE'])
+        self.assertEqual(self.env['telephony.number'].search_count([('phone_number', '=', owned.phone_number)]), 1)
+
+    def test_release_at_twilio(self):
+        number = self.env['telephony.number'].browse(
+            self.account.with_user(self.telephony_admin).buy_number('+15017122661', 'US', 'local'))
+        sid = number.provider_sid
+        number.with_user(self.telephony_admin).action_release()
+        self.assertEqual(self.http.sent[-1], ('DELETE', f'/2010-04-01/Accounts/{"AC" + "1" * 32}/IncomingPhoneNumbers/{sid}.json'))
+        self.assertFalse(number.exists())
+
+    def test_failed_release_keeps_the_number(self):
+        number = self.env['telephony.number'].browse(
+            self.account.with_user(self.telephony_admin).buy_number('+15017122661', 'US', 'local'))
+        self.http.force_status = 429
+        with self.assertRaisesRegex(UserError, "rate-limiting"):
+            number.with_user(self.telephony_admin).action_release()
+        self.assertTrue(number.exists())

@@ -34,7 +34,11 @@ class TestSandboxGateway(unittest.TestCase):
         self.assertEqual(public_methods(SandboxGateway), public_methods(TwilioGateway))
 
     def test_number_types(self):
-        self.assertEqual(self.gateway.number_types('US'), ['local', 'mobile', 'toll_free'])
+        # As at Twilio: no mobile-only numbers where mobiles look like fixed lines.
+        self.assertEqual(self.gateway.number_types('US'), ['local', 'toll_free'])
+        self.assertProviderError(
+            "No mobile numbers are available in country US. Pick another number type.",
+            self.gateway.search_numbers, 'US', 'mobile')
         self.assertEqual(self.gateway.number_types('AF'), ['local', 'mobile'])
 
     def test_number_types_of_unknown_countries(self):

@@ -23,7 +23,7 @@ CALL_SID = 'CA' + 'a' * 32
 ODOO = 'https://odoo.example.com/telephony/twilio'
 
 BAD_CREDENTIALS = ("Twilio rejected the account SID or auth token. "
-                   "Check them in Telephony > Configuration.")
+                   "Check them in Telephony > Built-in Telephony.")
 NUMBER_UNAVAILABLE = ("This number is no longer available at Twilio. "
                       "Search again and pick another one.")
 RATE_LIMITED = "Twilio is rate-limiting requests. Wait a minute and try again."
@@ -226,7 +226,7 @@ class TestFailures(TwilioGatewayCase):
             TwilioGateway(ACCOUNT_SID, '', http_client=self.http)
         self.assertEqual(
             str(caught.exception),
-            "Enter the Twilio account SID and auth token in Telephony > Configuration.")
+            "Enter the Twilio account SID and auth token in Telephony > Built-in Telephony.")
 
     def test_rate_limited(self):
         self.http.force_status = 429

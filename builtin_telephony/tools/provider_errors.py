@@ -16,9 +16,9 @@ def _lt(template):
 
 
 MISSING_CREDENTIALS = _lt(
-    "Enter the Twilio account SID and auth token in Telephony > Configuration.")
+    "Enter the Twilio account SID and auth token in Telephony > Built-in Telephony.")
 BAD_CREDENTIALS = _lt(
-    "Twilio rejected the account SID or auth token. Check them in Telephony > Configuration.")
+    "Twilio rejected the account SID or auth token. Check them in Telephony > Built-in Telephony.")
 NUMBER_UNAVAILABLE = _lt(
     "This number is no longer available at Twilio. Search again and pick another one.")
 RATE_LIMITED = _lt(

@@ -49,7 +49,7 @@ class SandboxGateway:
 
     def number_types(self, country_code):
         offered = [number_type for number_type in NUMBER_TYPES
-                   if self._example_number(country_code, number_type)]
+                   if self._offers(country_code, number_type)]
         if not offered:
             raise TelephonyProviderError(COUNTRY_NOT_OFFERED, country_code=country_code)
         return offered
@@ -61,10 +61,10 @@ class SandboxGateway:
         ``contains`` (digits, letters as on a keypad, ``*`` for any digit) ends up in the
         number, and no match is an empty list, not an error.
         """
-        example = self._example_number(country_code, number_type)
-        if not example:
+        if not self._offers(country_code, number_type):
             raise TelephonyProviderError(
                 NUMBER_TYPE_NOT_OFFERED, number_type=number_type, country_code=country_code)
+        example = self._example_number(country_code, number_type)
         template = list(phonenumbers.national_significant_number(example))
         area_code = region if region and region.isdigit() else ''
         pattern = phonenumbers.convert_alpha_characters_in_number(contains or '')
@@ -151,6 +151,15 @@ class SandboxGateway:
         return None
 
     # Helpers
+
+    @classmethod
+    def _offers(cls, country_code, number_type):
+        example = cls._example_number(country_code, number_type)
+        if example and number_type == 'mobile':
+            # Where mobiles cannot be told from fixed lines (the US, Canada...), there are no
+            # mobile-only numbers to sell: Twilio offers local and toll-free ones there.
+            return phonenumbers.number_type(example) == PhoneNumberType.MOBILE
+        return bool(example)
 
     @staticmethod
     def _example_number(country_code, number_type):

@@ -1,0 +1,86 @@
+/** @odoo-module **/
+// An administrator's first steps: open Built-in Telephony, buy a toll-free number through the
+// wizard (search, pick, summary, confirmation), then delete it again.
+import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+registry.category("web_tour.tours").add("builtin_telephony_phone_numbers", {
+    url: "/odoo",
+    steps: () => [
+        stepUtils.showAppsMenuItem(),
+        {
+            content: "Open the Telephony app",
+            trigger: ".o_app[data-menu-xmlid='builtin_telephony.menu_telephony_root']",
+            run: "click",
+        },
+        {
+            content: "Open the Phone numbers tab",
+            trigger: ".o_notebook .nav-link:contains('Phone numbers')",
+            run: "click",
+        },
+        {
+            content: "Buy a number",
+            trigger: "button:contains('Buy a number')",
+            run: "click",
+        },
+        {
+            content: "Choose toll-free numbers",
+            trigger: ".modal .o_field_widget[name=number_type_id] label:contains('Toll-free')",
+            run: "click",
+        },
+        {
+            content: "The US offers no mobile-only numbers",
+            trigger: ".modal .o_field_widget[name=number_type_id]:not(:contains('Mobile'))",
+        },
+        {
+            content: "Search",
+            trigger: ".modal button:contains('Search numbers')",
+            run: "click",
+        },
+        {
+            content: "Pick the second number offered",
+            trigger: ".modal .o_field_widget[name=line_id] .o_radio_item:eq(1) input",
+            run: "click",
+        },
+        {
+            content: "Next",
+            trigger: ".modal footer button:contains('Next')",
+            run: "click",
+        },
+        {
+            content: "The purchase summary shows the monthly price",
+            trigger: ".modal h3:contains('Purchase summary')",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=monthly_price]:contains('3.00')",
+        },
+        {
+            content: "Continue",
+            trigger: ".modal footer button:contains('Continue')",
+            run: "click",
+        },
+        {
+            content: "Confirm the purchase",
+            trigger: ".modal footer button:contains('Buy phone number')",
+            run: "click",
+        },
+        {
+            content: "The number is listed",
+            trigger: ".o_field_widget[name=number_ids] .o_data_row:contains('Toll-free')",
+        },
+        {
+            content: "Delete it",
+            trigger: ".o_field_widget[name=number_ids] .o_data_row:contains('Toll-free') button[title='Delete']",
+            run: "click",
+        },
+        {
+            content: "Confirm the release",
+            trigger: ".modal-footer button:contains('Ok')",
+            run: "click",
+        },
+        {
+            content: "It is gone",
+            trigger: ".o_field_widget[name=number_ids]:not(:has(.o_data_row:contains('Toll-free')))",
+        },
+    ],
+});
