@@ -45,6 +45,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 echo 'setuptools<81' > "$CACHE/build-constraints.txt"
 export PIP_CONSTRAINT="$CACHE/build-constraints.txt"
 
+# pip, without the warnings about find-links folders some machines' pip configuration lists.
+pip_install() { "$PY" -m pip install -q "$@" 2> >(grep -v "^WARNING: Location" >&2); }
+
 odoo_version() { "$PY" -c 'import odoo.release as r; print("%s.%s" % r.version_info[:2])' 2>/dev/null || true; }
 
 ODOO_SRC=""
@@ -69,7 +72,7 @@ if [ -n "$ODOO_SRC" ]; then
     if [ "$(cat "$site/odoo-source.pth" 2>/dev/null)" != "$ODOO_SRC" ]; then
         as_root_apt libldap2-dev libsasl2-dev libpq-dev
         log "installing Odoo's requirements from $ODOO_SRC"
-        "$PY" -m pip install -q -r "$ODOO_SRC/requirements.txt"
+        pip_install -r "$ODOO_SRC/requirements.txt"
         echo "$ODOO_SRC" > "$site/odoo-source.pth"
     fi
 fi
@@ -77,7 +80,7 @@ fi
 
 if ! cmp -s "$ROOT/requirements.txt" "$VENV/.requirements.txt"; then
     log "installing the add-on's Python dependencies"
-    "$PY" -m pip install -q -r "$ROOT/requirements.txt"
+    pip_install -r "$ROOT/requirements.txt"
     cp "$ROOT/requirements.txt" "$VENV/.requirements.txt"
 fi
 
@@ -91,9 +94,10 @@ fi
 ADDONS_PATH="$ROOT,$ADDONS_PATH"
 
 # --- 2. npm dev tools ------------------------------------------------------------------------
-if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+if ! cmp -s "$ROOT/package-lock.json" "$ROOT/node_modules/.installed-package-lock.json"; then
     log "installing npm dev tools (Prism, Twilio's OpenAPI spec)"
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    cp "$ROOT/package-lock.json" "$ROOT/node_modules/.installed-package-lock.json"
 fi
 
 # --- 3. PostgreSQL ---------------------------------------------------------------------------
