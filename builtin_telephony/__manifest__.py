@@ -26,6 +26,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
     'data': [
         'security/telephony_security.xml',
         'security/ir.model.access.csv',
+        'security/telephony_caller_id_security.xml',
         'data/telephony_number_price_data.xml',
         'data/telephony.number.price.csv',
         'views/telephony_number_views.xml',

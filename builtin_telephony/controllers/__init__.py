@@ -1,1 +1,2 @@
 from . import twilio_webhook
+from . import caller_id

@@ -1,4 +1,7 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from .telephony_user import flows_using
 
 
 class TelephonyGroup(models.Model):
@@ -6,11 +9,60 @@ class TelephonyGroup(models.Model):
     _name = 'telephony.group'
     _description = "Telephony Group"
     _order = 'name, id'
+    _check_company_auto = True
 
     name = fields.Char(required=True)
     description = fields.Text()
     company_id = fields.Many2one('res.company', required=True, index=True,
                                  default=lambda self: self.env.company)
+    account_id = fields.Many2one(
+        'telephony.account', compute='_compute_account_id', store=True, readonly=False,
+        precompute=True, index=True, ondelete='cascade', check_company=True,
+        help="The Built-in Telephony page that lists this group (the company's account).")
     member_ids = fields.Many2many(
         'telephony.user', 'telephony_group_member_rel', 'group_id', 'user_id',
-        string="Members", domain="[('company_id', '=', company_id)]")
+        string="Members", check_company=True)
+    member_count = fields.Integer("Members count", compute='_compute_member_count')
+
+    _sql_constraints = [
+        ('name_company_uniq', 'unique(company_id, name)',
+         "A telephony group of this name already exists: pick another name."),
+    ]
+
+    @api.depends('company_id')
+    def _compute_account_id(self):
+        for group in self:
+            group.account_id = self.env['telephony.account']._get_for_company(group.company_id)
+
+    @api.depends('member_ids')
+    def _compute_member_count(self):
+        for group in self:
+            group.member_count = len(group.member_ids)
+
+    def _members_in_sign_in_order(self):
+        """The members in the order sequential ringing tries them (SPEC U3): the available ones
+        in the order they signed in, then the others by name."""
+        self.ensure_one()
+        members = self.sudo().member_ids
+        available = members.filtered(lambda u: u.availability == 'available' and u.signed_in_at)
+        available = available.sorted(lambda u: (u.signed_in_at, u.id))
+        return available + (members - available)
+
+    def action_open_members(self):
+        """The telephony users list, filtered on this group."""
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id('builtin_telephony.telephony_user_action')
+        action['context'] = {'search_default_group_ids': self.id}
+        return action
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_in_published_flow(self):
+        for company in self.company_id:
+            groups = self.filtered(lambda g: g.company_id == company)
+            used = flows_using(self.env, company, 'transfer_group', 'group_id', set(groups.ids))
+            if used:
+                blocker = groups.filtered(lambda g: g.id in used)[:1]
+                raise UserError(_(
+                    "The telephony group %(group)s cannot be deleted: the published call flow "
+                    "%(flows)s transfers calls to it. Change the flow and publish it again first.",
+                    group=blocker.name, flows=", ".join(sorted(set(used[blocker.id])))))

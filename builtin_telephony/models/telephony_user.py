@@ -1,4 +1,37 @@
-from odoo import api, fields, models
+import json
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools.phone import to_e164
+
+# A call still "ringing" or "in progress" after this long lost its final status callback: Twilio
+# ends every call after 4 hours at most (the maximum, and default, <Dial timeLimit>), so it no
+# longer makes its owner busy.
+MAX_CALL_DURATION = timedelta(hours=4)
+LIVE_CALL_STATUSES = ('ringing', 'in_progress')
+AVAILABILITY = [('available', "Available"), ('offline', "Offline")]
+
+
+def flows_using(env, company, state_type, key, record_ids):
+    """The published flows of ``company`` with a ``state_type`` state whose ``key`` is one of
+    ``record_ids``, as ``{record id: flow names}`` (SPEC U1/U2: such records cannot be removed)."""
+    flows = env['telephony.flow'].sudo().with_context(active_test=False).search_fetch(
+        [('company_id', '=', company.id), ('state', '=', 'published'),
+         ('published_definition', '!=', False)],
+        ['name', 'published_definition'])
+    used = {}
+    for flow in flows:
+        try:
+            states = json.loads(flow.published_definition).get('states') or {}
+        except (ValueError, AttributeError):
+            continue  # not ours to judge here: publishing validates definitions
+        for state in states.values():
+            if isinstance(state, dict) and state.get('type') == state_type \
+                    and state.get(key) in record_ids:
+                used.setdefault(state[key], []).append(flow.name)
+    return used
 
 
 class TelephonyUser(models.Model):
@@ -6,39 +39,185 @@ class TelephonyUser(models.Model):
     _name = 'telephony.user'
     _description = "Telephony User"
     _order = 'name, id'
+    _check_company_auto = True
 
     user_id = fields.Many2one('res.users', string="User", required=True, index=True,
                               ondelete='cascade', domain="[('share', '=', False)]")
     name = fields.Char(related='user_id.name', store=True)
     company_id = fields.Many2one('res.company', required=True, index=True,
                                  default=lambda self: self.env.company)
+    account_id = fields.Many2one(
+        'telephony.account', compute='_compute_account_id', store=True, readonly=False,
+        precompute=True, index=True, ondelete='cascade', check_company=True,
+        help="The Built-in Telephony page that lists this user (the company's account).")
     group_ids = fields.Many2many(
         'telephony.group', 'telephony_group_member_rel', 'user_id', 'group_id',
-        string="Telephony groups")
+        string="Telephony groups", check_company=True)
     allow_outbound = fields.Boolean("Allow outgoing calls", default=True)
     record_outbound = fields.Boolean("Record outgoing calls made by this user")
     caller_id_number_ids = fields.Many2many(
-        'telephony.number', string="Outgoing caller IDs",
-        domain="[('company_id', '=', company_id)]",
+        'telephony.number', string="Outgoing caller IDs", check_company=True,
         help="The purchased numbers this user may show to the people they call.")
     allow_custom_caller_id = fields.Boolean(
         "Allow custom outgoing caller IDs",
         help="Let the user call from a verified number of their own (e.g. a support line), so "
              "that callbacks reach it.")
+    custom_caller_id_ids = fields.One2many(
+        'telephony.caller.id', 'telephony_user_id', string="Custom caller IDs",
+        help="Numbers of the user's own; only verified ones can be shown to the people called.")
     availability = fields.Selection(
-        [('available', "Available"), ('offline', "Offline")], required=True, default='offline',
+        AVAILABILITY, required=True, default='offline',
         help="Set by the softphone: available while the user is signed in.")
+    signed_in_at = fields.Datetime(
+        "Signed in at", readonly=True, copy=False,
+        help="When the user last became available; sequential ringing follows this order.")
     is_busy = fields.Boolean(compute='_compute_is_busy', help="On a call right now.")
+    client_identity = fields.Char(
+        compute='_compute_client_identity', store=True, index=True,
+        help="The Twilio Client identity of the user's softphone (a <Client> in <Dial>).")
 
     _sql_constraints = [
         ('user_company_uniq', 'unique(user_id, company_id)',
          "This user is already a telephony user of this company."),
     ]
 
-    def _compute_is_busy(self):
-        busy_users = self.env['telephony.call'].sudo()._read_group(
-            [('user_id', 'in', self.user_id.ids), ('status', 'in', ('ringing', 'in_progress'))],
-            ['user_id'])
-        busy = {user.id for user, in busy_users}
+    # ------------------------------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------------------------------
+
+    @api.depends('company_id')
+    def _compute_account_id(self):
         for telephony_user in self:
-            telephony_user.is_busy = telephony_user.user_id.id in busy
+            telephony_user.account_id = self.env['telephony.account']._get_for_company(
+                telephony_user.company_id)
+
+    @api.depends('user_id', 'company_id')
+    def _compute_client_identity(self):
+        for telephony_user in self:
+            telephony_user.client_identity = telephony_user._make_client_identity(
+                telephony_user.user_id.id, telephony_user.company_id.id)
+
+    @staticmethod
+    def _make_client_identity(user_id, company_id):
+        # Twilio identities allow [A-Za-z0-9_]; the pair is unique (user_company_uniq).
+        return f'user_{user_id}_{company_id}' if user_id and company_id else False
+
+    def _compute_is_busy(self):
+        busy_users = self._busy_user_ids()
+        for telephony_user in self:
+            telephony_user.is_busy = telephony_user.user_id.id in busy_users
+
+    def _busy_user_ids(self):
+        """The ids of the Odoo users of ``self`` on a call now, in one query.
+
+        A user is busy while a call they own is ringing or in progress, in either direction:
+        outgoing, or incoming and put through to them. An incoming call ringing a whole group
+        has no owner until someone answers, so it makes nobody busy before that. Busy is a fact
+        about the person, so calls of every company count.
+        """
+        if not self:
+            return set()
+        busy_users = self.env['telephony.call'].sudo()._read_group(
+            [('user_id', 'in', self.user_id.ids), ('status', 'in', LIVE_CALL_STATUSES),
+             ('start_date', '>=', fields.Datetime.now() - MAX_CALL_DURATION)],
+            ['user_id'])
+        return {user.id for user, in busy_users}
+
+    # ------------------------------------------------------------------------------------------
+    # Routing (read by the call-routing webhook on every call)
+    # ------------------------------------------------------------------------------------------
+
+    def _get_routing_states(self):
+        """``{telephony.user id: 'available' | 'busy' | 'offline'}`` for the users of ``self``.
+
+        Two queries whatever the number of users (their availability, their live calls).
+        Offline wins over busy: a user signed out of the softphone cannot be rung even if a
+        call of theirs is still going on elsewhere.
+        """
+        users = self.sudo()
+        busy = users.filtered(lambda u: u.availability == 'available')._busy_user_ids()
+        return {
+            telephony_user.id: (
+                'offline' if telephony_user.availability != 'available'
+                else 'busy' if telephony_user.user_id.id in busy
+                else 'available')
+            for telephony_user in users
+        }
+
+    @api.model
+    def _from_client_identity(self, identity):
+        """The telephony user (sudo) of a softphone's Twilio Client identity, or an empty
+        recordset. Accepts the ``client:`` prefix Twilio puts in ``From``/``To``."""
+        identity = (identity or '').removeprefix('client:')
+        if not identity:
+            return self.sudo().browse()
+        return self.sudo().search([('client_identity', '=', identity)], limit=1)
+
+    # ------------------------------------------------------------------------------------------
+    # Outgoing caller IDs
+    # ------------------------------------------------------------------------------------------
+
+    def _get_outgoing_caller_ids(self):
+        """The E.164 numbers this user may show when calling out: their purchased numbers,
+        then their verified custom caller IDs when those are allowed."""
+        self.ensure_one()
+        numbers = self.sudo().caller_id_number_ids.mapped('phone_number')
+        if self.allow_custom_caller_id:
+            numbers += [caller_id.phone_number for caller_id in self.sudo().custom_caller_id_ids
+                        if caller_id.state == 'verified' and caller_id.phone_number not in numbers]
+        return numbers
+
+    def _check_outgoing_caller_id(self, phone_number):
+        """``phone_number`` (E.164) if this user may call from it.
+
+        :raise odoo.exceptions.UserError: the user may not call out, or may not use this number
+            (e.g. a custom caller ID whose verification is not finished).
+        """
+        self.ensure_one()
+        if not self.allow_outbound:
+            raise UserError(_(
+                "%(user)s is not allowed to make outgoing calls. A telephony administrator can "
+                "allow it in Telephony > Built-in Telephony > Telephony users.",
+                user=self.user_id.name))
+        e164 = to_e164(phone_number, self.company_id.country_id.code, raise_exception=False)
+        if e164 not in self._get_outgoing_caller_ids():
+            raise UserError(_(
+                "%(user)s cannot call from %(number)s: it is neither one of their outgoing caller "
+                "IDs nor a verified custom caller ID. Pick another caller ID, or verify this "
+                "number from your preferences.", user=self.user_id.name, number=phone_number))
+        return e164
+
+    # ------------------------------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        now = fields.Datetime.now()
+        for vals in vals_list:
+            if vals.get('availability') == 'available':
+                vals.setdefault('signed_in_at', now)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get('availability') not in ('available', 'offline'):
+            return super().write(vals)
+        # Sign-in order is the order in which users *became* available: writing "available"
+        # again (the softphone re-registering) keeps a user's place in the line.
+        changing = self.filtered(lambda u: u.availability != vals['availability'])
+        result = super().write(vals)
+        signed_in_at = fields.Datetime.now() if vals['availability'] == 'available' else False
+        super(TelephonyUser, changing).write({'signed_in_at': signed_in_at})
+        return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_in_published_flow(self):
+        for company in self.company_id:
+            users = self.filtered(lambda u: u.company_id == company)
+            used = flows_using(self.env, company, 'transfer_user', 'user_id', set(users.ids))
+            if used:
+                blocker = users.filtered(lambda u: u.id in used)[:1]
+                raise UserError(_(
+                    "%(user)s cannot be removed: the published call flow %(flows)s transfers calls "
+                    "to them. Change the flow and publish it again first.",
+                    user=blocker.name, flows=", ".join(sorted(set(used[blocker.id])))))

@@ -1,0 +1,190 @@
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..tools.phone import to_e164
+
+_logger = logging.getLogger(__name__)
+
+CALLER_ID_ROUTE = '/telephony/twilio/caller_id'
+# Set only by the verification itself (the provider's answer), never typed by anyone.
+VERIFICATION_FIELDS = {'state', 'validation_code', 'validation_call_sid', 'provider_sid'}
+
+
+class TelephonyCallerId(models.Model):
+    """A custom outgoing caller ID: a number of the user's own (e.g. a support line) that the
+    provider has verified they answer, so that it may be shown to the people they call (SPEC U1).
+
+    Verification, as Twilio does it: the provider calls the number and the person who answers
+    types the code shown here; the outcome arrives on ``/telephony/twilio/caller_id``
+    (:meth:`_process_verification_result`). The sandbox provider plays the same steps: the user
+    types the code in the form, as they would on the phone, and the same handler runs.
+    """
+    _name = 'telephony.caller.id'
+    _description = "Custom Outgoing Caller ID"
+    _order = 'telephony_user_id, phone_number'
+    _rec_name = 'phone_number'
+
+    telephony_user_id = fields.Many2one(
+        'telephony.user', string="Telephony user", required=True, index=True, ondelete='cascade',
+        default=lambda self: self._default_telephony_user())
+    company_id = fields.Many2one(related='telephony_user_id.company_id', store=True, index=True)
+    account_id = fields.Many2one(related='telephony_user_id.account_id')
+    provider = fields.Selection(related='telephony_user_id.account_id.provider')
+    phone_number = fields.Char("Number", required=True, help="In E.164 form.")
+    friendly_name = fields.Char("Label", help="e.g. Support line")
+    state = fields.Selection(
+        [('draft', "Not verified yet"), ('pending', "Verification call in progress"),
+         ('verified', "Verified"), ('failed', "Verification failed")],
+        required=True, default='draft', readonly=True, copy=False)
+    validation_code = fields.Char(
+        "Verification code", readonly=True, copy=False,
+        help="Type it on the phone when the verification call comes in.")
+    validation_call_sid = fields.Char("Verification call", readonly=True, copy=False, index=True)
+    provider_sid = fields.Char("Provider ID", readonly=True, copy=False,
+                               help="The provider's outgoing caller ID (PN…), once verified.")
+    entered_code = fields.Char(
+        "Code typed on the phone", copy=False,
+        help="Sandbox: the code the person answering the verification call types.")
+
+    _sql_constraints = [
+        ('user_number_uniq', 'unique(telephony_user_id, phone_number)',
+         "This number is already one of this user's custom caller IDs."),
+    ]
+
+    def _default_telephony_user(self):
+        return self.env['telephony.user'].search(
+            [('user_id', '=', self.env.uid), ('company_id', '=', self.env.company.id)], limit=1)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_verification_fields(vals)
+            if vals.get('phone_number'):
+                telephony_user = self.env['telephony.user'].browse(vals.get('telephony_user_id'))
+                vals['phone_number'] = to_e164(
+                    vals['phone_number'], telephony_user.company_id.country_id.code)
+        caller_ids = super().create(vals_list)
+        caller_ids._check_custom_caller_id_allowed()
+        return caller_ids
+
+    def write(self, vals):
+        self._check_verification_fields(vals)
+        if 'phone_number' in vals or 'telephony_user_id' in vals:
+            # Another number is another verification.
+            if any(caller_id.state != 'draft' for caller_id in self):
+                raise UserError(_(
+                    "A number that was sent for verification cannot be changed. Remove it and "
+                    "add the new number instead."))
+            if vals.get('phone_number'):
+                vals['phone_number'] = to_e164(
+                    vals['phone_number'], self.company_id[:1].country_id.code)
+        return super().write(vals)
+
+    def _check_verification_fields(self, vals):
+        # Only the verification (run as superuser) says a number is verified.
+        if not self.env.su and VERIFICATION_FIELDS & set(vals):
+            raise AccessError(_(
+                "Only the verification call can mark a caller ID as verified. Use the Verify "
+                "button."))
+
+    def _check_custom_caller_id_allowed(self):
+        for caller_id in self:
+            if not caller_id.telephony_user_id.allow_custom_caller_id:
+                raise UserError(_(
+                    "%(user)s may not use custom outgoing caller IDs. A telephony administrator "
+                    "can allow it in Telephony > Built-in Telephony > Telephony users.",
+                    user=caller_id.telephony_user_id.name))
+
+    # ------------------------------------------------------------------------------------------
+    # Verification
+    # ------------------------------------------------------------------------------------------
+
+    def action_start_verification(self):
+        """Ask the provider to call the number; the code to type is shown on the form."""
+        self.ensure_one()
+        self.check_access('write')
+        self._check_custom_caller_id_allowed()
+        if self.state == 'verified':
+            raise UserError(_("%s is already verified.", self.phone_number))
+        account = self.sudo().account_id
+        validation = account._provider_call(
+            'start_caller_id_validation', self.phone_number,
+            self.friendly_name or self.telephony_user_id.name,
+            account._webhook_url(CALLER_ID_ROUTE))
+        self.sudo().write({
+            'state': 'pending',
+            'validation_code': validation['validation_code'],
+            'validation_call_sid': validation['call_sid'],
+            'provider_sid': False,
+            'entered_code': False,
+        })
+        return True
+
+    def action_sandbox_answer_call(self):
+        """Sandbox: answer the simulated verification call and type ``entered_code``.
+
+        Runs the handler of Twilio's callback with the parameters Twilio would post, so that the
+        sandbox goes through the same steps as the real thing.
+        """
+        self.ensure_one()
+        self.check_access('write')
+        account = self.sudo().account_id
+        if account.provider != 'sandbox':
+            raise UserError(_("Only the sandbox simulates verification calls; with Twilio, answer "
+                              "the call on %s.", self.phone_number))
+        if self.state != 'pending':
+            raise UserError(_("Click Verify first: the verification call has not started."))
+        success = (self.entered_code or '').strip() == self.validation_code
+        caller_ids = account._provider_call('list_caller_ids', self.phone_number) if success else []
+        self.env['telephony.caller.id']._process_verification_result(account.sudo(), {
+            'AccountSid': account.sudo().twilio_account_sid,
+            'CallSid': self.validation_call_sid,
+            'To': self.phone_number,
+            'VerificationStatus': 'success' if success else 'failed',
+            'OutgoingCallerIdSid': caller_ids[0]['sid'] if caller_ids else '',
+        })
+        if not success:
+            raise UserError(_("The code typed does not match %(code)s: the verification failed. "
+                              "Click Verify to be called again.", code=self.validation_code))
+        return True
+
+    @api.model
+    def _process_verification_result(self, account, params):
+        """Record the outcome of a verification call from Twilio's status callback parameters
+        (``VerificationStatus`` ``success``/``failed``, ``OutgoingCallerIdSid``, ``CallSid``,
+        ``To`` or ``PhoneNumber``). A repeated callback changes nothing.
+
+        :return: the caller ID concerned (sudo), or an empty recordset if unknown
+        """
+        caller_ids = self.sudo()
+        company_domain = [('company_id', '=', account.company_id.id)]
+        call_sid = params.get('CallSid')
+        caller_id = call_sid and caller_ids.search(
+            company_domain + [('validation_call_sid', '=', call_sid)], limit=1)
+        if not caller_id:
+            # Twilio documents the callback loosely: fall back on the number being verified.
+            number = to_e164(params.get('PhoneNumber') or params.get('To') or params.get('Called'),
+                             raise_exception=False)
+            caller_id = number and caller_ids.search(
+                company_domain + [('phone_number', '=', number), ('state', '=', 'pending')], limit=1)
+        if not caller_id:
+            _logger.warning("Caller ID verification result for an unknown call %s", call_sid)
+            return caller_ids.browse()
+        if caller_id.state != 'pending':
+            return caller_id  # a retry of a callback already processed
+        status = (params.get('VerificationStatus') or '').lower()
+        if status == 'success':
+            caller_id.write({'state': 'verified',
+                             'provider_sid': params.get('OutgoingCallerIdSid') or False})
+        else:
+            caller_id.write({'state': 'failed'})
+        return caller_id
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_at_provider(self):
+        # The provider keeps verified numbers per account: forget them there too, so that the
+        # account does not keep allowing a number nobody here may use any more.
+        for caller_id in self.sudo().filtered('provider_sid'):
+            caller_id.account_id._provider_call('delete_caller_id', caller_id.provider_sid)
