@@ -29,6 +29,8 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
         'security/telephony_caller_id_security.xml',
         'data/telephony_number_price_data.xml',
         'data/telephony.number.price.csv',
+        'data/telephony.rate.csv',
+        'data/telephony_wallet_cron.xml',
         'views/telephony_number_views.xml',
         'wizard/telephony_number_buy_views.xml',
         'views/telephony_account_views.xml',

@@ -12,3 +12,5 @@ from . import telephony_flow
 from . import telephony_call
 from . import telephony_recording
 from . import telephony_wallet_transaction
+from . import telephony_rate
+from . import payment_transaction

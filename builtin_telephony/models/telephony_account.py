@@ -1,9 +1,13 @@
 import logging
 import secrets
 
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
+from ..tools import rating
 from ..tools.gateways import get_gateway
 from ..tools.provider_errors import TelephonyProviderError
 
@@ -16,6 +20,12 @@ VOICE_ROUTE = '/telephony/twilio/voice'
 STATUS_ROUTE = '/telephony/twilio/status'
 RECORDING_ROUTE = '/telephony/twilio/recording'
 CLIENT_ROUTE = '/telephony/twilio/client'
+
+
+DEBIT_KINDS = ('number', 'call', 'storage')
+CREDIT_KINDS = ('purchase', 'auto_recharge', 'refund', 'adjustment')
+# Credits per month of each recording storage plan (SPEC R2).
+STORAGE_PLAN_PRICES = {'free': 0.0, '50k': 25.0, '200k': 50.0, '1m': 75.0}
 
 
 class TelephonyAccount(models.Model):
@@ -57,6 +67,23 @@ class TelephonyAccount(models.Model):
     balance = fields.Float(
         "Available credits", digits=(16, 4), compute='_compute_balance',
         help="1 credit = 1 USD. The sum of the credit transactions.")
+    balance_company_currency = fields.Monetary(
+        "Available credits in company currency", compute='_compute_balance',
+        currency_field='currency_id')
+    overdraft_limit = fields.Float(
+        "Allowed overdraft", digits=(16, 2), default=0.0, tracking=True,
+        help="Credits the balance may go below zero. 0: calls that cost credits are refused as "
+             "soon as the credits run out.")
+    partner_managed = fields.Boolean(
+        "Managed by a partner", tracking=True,
+        help="Accounts whose credits are managed by an Odoo partner for their customers have no "
+             "auto-recharge.")
+    credits_exhausted_notified = fields.Boolean(
+        readonly=True, copy=False,
+        help="Administrators were told that calls are refused for lack of credits; cleared when "
+             "credits arrive, so that they are told once per shortage.")
+    wallet_transaction_ids = fields.One2many('telephony.wallet.transaction', 'account_id',
+                                             string="Credit transactions")
     storage_plan = fields.Selection(
         [('free', "Free (1,000 minutes)"), ('50k', "50,000 minutes"),
          ('200k', "200,000 minutes"), ('1m', "1,000,000 minutes")],
@@ -67,6 +94,15 @@ class TelephonyAccount(models.Model):
     auto_recharge = fields.Boolean(tracking=True)
     auto_recharge_min = fields.Float("Recharge below", digits=(16, 2), default=10.0)
     auto_recharge_amount = fields.Float("Credits to add", digits=(16, 2), default=50.0)
+    auto_recharge_token_id = fields.Many2one(
+        'payment.token', string="Pay with", tracking=True,
+        domain="[('partner_id', '=', company_partner_id)]",
+        help="A saved payment method of the company, charged for every auto-recharge.")
+    company_partner_id = fields.Many2one(related='company_id.partner_id')
+    auto_recharge_notified_reference = fields.Char(
+        readonly=True, copy=False,
+        help="The shortage for which administrators were last told that no auto-recharge "
+             "could be made; they are told once per shortage.")
 
     number_ids = fields.One2many('telephony.number', 'account_id', string="Phone numbers")
     number_count = fields.Integer(compute='_compute_number_count')
@@ -87,10 +123,31 @@ class TelephonyAccount(models.Model):
             account.client_webhook_url = account._webhook_url(CLIENT_ROUTE)
 
     def _compute_balance(self):
-        totals = dict(self.env['telephony.wallet.transaction'].sudo()._read_group(
-            [('account_id', 'in', self.ids)], ['account_id'], ['credits:sum']))
+        totals = self._get_balances()
+        usd = self.env.ref('base.USD')
         for account in self:
-            account.balance = totals.get(account, 0.0)
+            account.balance = totals.get(account.id, 0.0)
+            account.balance_company_currency = usd._convert(
+                account.balance, account.currency_id, account.company_id, fields.Date.context_today(account))
+
+    def _get_balances(self):
+        """``{account id: balance}`` read from the database now (not the ORM cache).
+
+        The balance is never stored: it is the sum of the ledger, so that it is exact however many
+        workers charge at once (each charge is one INSERT; nothing else is updated). The
+        ``(account_id, date, kind, credits)`` index makes this sum an index-only scan.
+        """
+        if not self.ids:
+            return {}
+        self.env['telephony.wallet.transaction'].flush_model()
+        self.env.cr.execute(SQL(
+            "SELECT account_id, SUM(credits) FROM telephony_wallet_transaction "
+            "WHERE account_id IN %s GROUP BY account_id", tuple(self.ids)))
+        return dict(self.env.cr.fetchall())
+
+    def _get_balance(self):
+        self.ensure_one()
+        return self._get_balances().get(self.id, 0.0)
 
     @api.depends('number_ids')
     def _compute_number_count(self):
@@ -223,5 +280,334 @@ class TelephonyAccount(models.Model):
         return number.id
 
     def _check_can_buy_number(self, values):
-        """Hook run before the provider is asked to sell a number (e.g. enough credits)."""
+        """Refuse to buy a number whose first month the credits cannot pay (SPEC N2)."""
+        self.ensure_one()
+        price = values.get('monthly_price') or 0.0
+        available = self._get_balance() + self.overdraft_limit
+        if price > available + 1e-9:
+            raise UserError(_(
+                "This number costs %(price).2f credits for its first month, and %(available).2f "
+                "credits are available. Buy credits on the Plan details tab, then buy the number.",
+                price=price, available=max(available, 0.0)))
         return True
+
+    # ------------------------------------------------------------------------------------------
+    # Wallet (SPEC §5): the ledger, charges, top-ups
+    # ------------------------------------------------------------------------------------------
+
+    def _record_transaction(self, kind, signed_credits, reference, **values):
+        """Insert one ledger line unless (account, kind, reference) already exists.
+
+        ``INSERT … ON CONFLICT DO NOTHING`` on the unique index makes a retried callback, a payment
+        notified twice or a cron run twice harmless, without a lock on any shared row. When a
+        concurrent transaction commits the same reference after ours began, PostgreSQL raises a
+        serialization failure and Odoo retries the request, which then finds the existing line.
+
+        :return: ``(transaction, created)``
+        """
+        self.ensure_one()
+        Transaction = self.env['telephony.wallet.transaction'].sudo()
+        now = fields.Datetime.now()
+        columns = {
+            'account_id': self.id,
+            'company_id': self.company_id.id,
+            'kind': kind,
+            'credits': signed_credits,
+            'credits_in': max(signed_credits, 0.0),
+            'credits_out': max(-signed_credits, 0.0),
+            'reference': str(reference),
+            'date': values.pop('date', None) or now,
+            'user_id': values.pop('user_id', self.env.uid),
+            'create_uid': self.env.uid, 'create_date': now,
+            'write_uid': self.env.uid, 'write_date': now,
+        }
+        for name, value in values.items():
+            field = Transaction._fields[name]
+            if not field.store or field.type in ('one2many', 'many2many'):
+                raise ValueError(f"{name} is not a column of telephony.wallet.transaction")
+            columns[name] = value.id if isinstance(value, models.BaseModel) else value
+        self.env.cr.execute(SQL(
+            "INSERT INTO telephony_wallet_transaction (%s) VALUES %s "
+            "ON CONFLICT (account_id, kind, reference) DO NOTHING RETURNING id",
+            SQL(', ').join(SQL.identifier(name) for name in columns),
+            tuple(columns.values())))
+        row = self.env.cr.fetchone()
+        self.invalidate_recordset(['balance', 'balance_company_currency', 'wallet_transaction_ids'])
+        if row:
+            return Transaction.browse(row[0]), True
+        return Transaction.search([
+            ('account_id', '=', self.id), ('kind', '=', kind), ('reference', '=', str(reference)),
+        ], limit=1), False
+
+    def _charge(self, kind, credits, reference, **values):
+        """Take ``credits`` (positive) from the wallet, once per (kind, reference).
+
+        :param kind: ``number``, ``call`` or ``storage``
+        :param reference: what is paid for, e.g. a CallSid; a second charge with the same
+            reference returns the first transaction and changes nothing
+        :param values: other columns of the transaction (``date``, ``description``, ``call_id``…)
+        :return: the ``telephony.wallet.transaction``
+        """
+        self.ensure_one()
+        if kind not in DEBIT_KINDS:
+            raise ValueError(f"{kind} is not a kind of charge")
+        if credits < 0:
+            raise ValueError("Charge a positive number of credits")
+        transaction, created = self._record_transaction(kind, -credits, reference, **values)
+        if created and credits:
+            self._check_auto_recharge()
+        return transaction
+
+    def add_credits(self, credits, reference, kind='adjustment', **values):
+        """Put ``credits`` in the wallet, once per (kind, reference).
+
+        Called by an administrator for a manual top-up (kind ``adjustment``) and, as superuser, by
+        the payment of a credit purchase (``purchase``/``auto_recharge``, reference = the payment
+        transaction's reference) and by refunds.
+
+        :return: the ``telephony.wallet.transaction``
+        """
+        self.ensure_one()
+        self.check_access('write')
+        if kind not in CREDIT_KINDS:
+            raise ValueError(f"{kind} is not a kind of top-up")
+        if kind == 'adjustment' and not (self.env.su or self.env.user.has_group(ADMIN_GROUP)):
+            raise UserError(_("Only telephony administrators can add credits by hand."))
+        if credits <= 0:
+            raise UserError(_("Enter a positive number of credits to add."))
+        transaction, created = self._record_transaction(kind, credits, reference, **values)
+        if created and self.credits_exhausted_notified:
+            # The next shortage will be announced again.
+            self.sudo().credits_exhausted_notified = False
+        return transaction
+
+    def _charge_storage_plan(self, date=None):
+        """Charge the recording storage plan for the month of ``date`` (default: today), once.
+
+        The reference is the month: a plan is paid once a month whatever the number of runs; a
+        plan chosen during a month already paid is charged from the next month.
+        """
+        self.ensure_one()
+        price = STORAGE_PLAN_PRICES.get(self.storage_plan, 0.0)
+        if not price:
+            return self.env['telephony.wallet.transaction']
+        month = (date or fields.Date.context_today(self)).strftime('%Y-%m')
+        return self._charge(
+            'storage', price, 'storage-%s' % month,
+            description=_("Recording storage plan %(plan)s, %(month)s",
+                          plan=dict(self._fields['storage_plan'].selection)[self.storage_plan],
+                          month=month))
+
+    @api.model
+    def _cron_charge_storage_plans(self):
+        for account in self.sudo().search([('storage_plan', '!=', 'free')]):
+            account._charge_storage_plan()
+
+    # ------------------------------------------------------------------------------------------
+    # Calls: rating, refusal when out of credits, time limits
+    # ------------------------------------------------------------------------------------------
+
+    def _available_credits(self):
+        """The credits calls may still spend: the balance plus the overdraft allowed."""
+        self.ensure_one()
+        return self._get_balance() + self.overdraft_limit
+
+    def _call_rate(self, direction, phone_number, number_type='local'):
+        """The price per minute of a call, 0 when the rate table has no row for it."""
+        rate = self.env['telephony.rate']._get_rate(direction, phone_number, number_type or 'local')
+        return rate.price_per_minute if rate else 0.0
+
+    def _charge_call(self, call):
+        """Charge a finished call once (reference: its CallSid) and store its credits on it.
+
+        The destination of an outgoing call, or our number for an incoming one, picks the rate;
+        every started minute is paid. A call of 0 seconds costs nothing and leaves no line.
+
+        :return: the ``telephony.wallet.transaction``, or an empty recordset when nothing is due
+        """
+        self.ensure_one()
+        call = call.sudo()
+        phone_number = call.to_number if call.direction == 'outbound' else (
+            call.number_id.phone_number or call.to_number)
+        price = self._call_rate(call.direction, phone_number, call.number_id.number_type or 'local')
+        credits = rating.call_credits(price, call.duration)
+        if not credits:
+            if call.credits:
+                return self.env['telephony.wallet.transaction']
+            call.credits = 0.0
+            return self.env['telephony.wallet.transaction']
+        transaction = self._charge(
+            'call', credits, call.provider_sid, call_id=call.id,
+            description=_("%(direction)s call, %(minutes)s min to %(number)s",
+                          direction=dict(call._fields['direction'].selection)[call.direction],
+                          minutes=rating.billable_minutes(call.duration), number=phone_number))
+        # A retried callback finds the first charge: the call keeps what was charged then.
+        call.credits = -transaction.credits
+        return transaction
+
+    def _has_credit_for_calls(self, direction='inbound', phone_number=None, number_type='local'):
+        """Whether the credits (with the allowed overdraft) pay for one minute of a call.
+
+        When they do not, administrators are told once per shortage (a message on the account,
+        sent to them); adding credits re-arms the notice.
+        """
+        self.ensure_one()
+        price = self._call_rate(direction, phone_number, number_type)
+        available = self._available_credits()
+        if available > 0 and available >= price:
+            return True
+        self._notify_credits_exhausted()
+        return False
+
+    # ------------------------------------------------------------------------------------------
+    # Auto-recharge (SPEC W4)
+    # ------------------------------------------------------------------------------------------
+
+    def _auto_recharge_reference(self):
+        """The payment reference of the recharge of the current shortage.
+
+        It names the last credit line that arrived: every charge of one shortage computes the same
+        reference, so they make one recharge at most (``payment.transaction.reference`` is
+        unique); once credits arrive, a later shortage gets a new one. A failed recharge keeps its
+        reference, so it is not retried until an administrator adds credits.
+        """
+        self.ensure_one()
+        self.env.cr.execute(SQL(
+            "SELECT COALESCE(MAX(id), 0) FROM telephony_wallet_transaction "
+            "WHERE account_id = %s AND credits > 0", self.id))
+        return 'TEL-AR-%s-%s' % (self.id, self.env.cr.fetchone()[0])
+
+    def _needs_auto_recharge(self):
+        self.ensure_one()
+        return (self.auto_recharge and not self.partner_managed
+                and self._get_balance() < self.auto_recharge_min)
+
+    def _check_auto_recharge(self):
+        """After a charge: when the balance fell below the minimum, wake the recharge cron.
+
+        The payment itself is made by the cron, outside the webhook or the charge that triggered
+        it: a slow payment provider never delays a call, and a payment is never sent from a
+        transaction that may still be rolled back.
+        """
+        self.ensure_one()
+        if not self._needs_auto_recharge():
+            return
+        reference = self._auto_recharge_reference()
+        if not self.env['payment.transaction'].sudo().search_count([('reference', '=', reference)]):
+            self.env.ref('builtin_telephony.ir_cron_telephony_auto_recharge').sudo()._trigger()
+
+    @api.model
+    def _cron_auto_recharge(self):
+        """Recharge every account below its minimum (also catches what a trigger missed)."""
+        accounts = self.sudo().search([('auto_recharge', '=', True), ('partner_managed', '=', False)])
+        for account in accounts:
+            if account._needs_auto_recharge():
+                account._auto_recharge(commit=True)
+
+    def _auto_recharge(self, commit=False):
+        """Buy ``auto_recharge_amount`` credits with the saved token, once per shortage.
+
+        :param commit: commit once the payment transaction is recorded and before the provider
+            is asked for the money (the cron does), so that a crash cannot lose a payment
+        :return: the ``payment.transaction`` of this shortage, or an empty recordset
+        """
+        self.ensure_one()
+        account = self.sudo()
+        PaymentTransaction = self.env['payment.transaction'].sudo()
+        reference = account._auto_recharge_reference()
+        existing = PaymentTransaction.search([('reference', '=', reference)])
+        if existing:
+            return existing
+        token = account.auto_recharge_token_id
+        if not token.active or token.provider_id.state not in ('enabled', 'test'):
+            account._notify_auto_recharge_failure(reference, _(
+                "No saved payment method can be charged. Choose one in the auto-recharge "
+                "settings on the Plan details tab, or buy credits."))
+            return PaymentTransaction
+        try:
+            with self.env.cr.savepoint():
+                tx = PaymentTransaction.create(account._credit_payment_values(
+                    account.auto_recharge_amount, 'auto_recharge', reference=reference,
+                    provider=token.provider_id, partner=token.partner_id,
+                    payment_method=token.payment_method_id, token=token, operation='offline'))
+        except psycopg2.errors.UniqueViolation:
+            # Another worker is recharging this shortage right now.
+            return PaymentTransaction
+        if commit:
+            self.env.cr.commit()
+        try:
+            tx._send_payment_request()
+        except UserError as error:
+            tx._set_error(str(error))
+        if tx.state in ('done', 'error', 'cancel') and not tx.is_post_processed:
+            tx._post_process()
+        return tx
+
+    def _credit_payment_values(self, credits, kind, provider, partner, **values):
+        """The values of a ``payment.transaction`` buying ``credits`` for this account."""
+        self.ensure_one()
+        currency = self.currency_id
+        return dict(
+            provider_id=provider.id,
+            payment_method_id=values.pop('payment_method').id,
+            token_id=values.pop('token').id,
+            amount=self._credits_price(credits),
+            currency_id=currency.id,
+            partner_id=partner.id,
+            telephony_account_id=self.id,
+            telephony_credits=credits,
+            telephony_kind=kind,
+            **values,
+        )
+
+    def _credits_price(self, credits):
+        """The price of ``credits`` in the company currency (1 credit = 1 USD; SPEC W1)."""
+        self.ensure_one()
+        return self.env.ref('base.USD')._convert(
+            credits, self.currency_id, self.company_id, fields.Date.context_today(self))
+
+    def _notify_auto_recharge_failure(self, reference, reason):
+        """Tell administrators that the recharge of a shortage failed, once per shortage."""
+        self.ensure_one()
+        account = self.sudo()
+        if account.auto_recharge_notified_reference == reference:
+            return
+        account.auto_recharge_notified_reference = reference
+        account.message_post(
+            subject=_("Auto-recharge failed"),
+            body=_("%(credits).2f credits could not be bought: %(reason)s It will not be tried "
+                   "again until credits are added.", credits=account.auto_recharge_amount,
+                   reason=reason),
+            partner_ids=account._telephony_admins().partner_id.ids,
+            message_type='notification', subtype_xmlid='mail.mt_comment')
+
+    def _telephony_admins(self):
+        self.ensure_one()
+        return self.env.ref(ADMIN_GROUP).sudo().users.filtered(
+            lambda user: self.company_id in user.company_ids and not user.share)
+
+    def _outbound_time_limit(self, to_number, number_type='local'):
+        """Seconds of an outgoing call to ``to_number`` the credits can pay, 0 if not one minute.
+
+        Given to ``<Dial timeLimit>`` so that a call cannot spend more than the wallet holds.
+        """
+        self.ensure_one()
+        available = self._available_credits()
+        if available <= 0:
+            return 0
+        return rating.affordable_seconds(available, self._call_rate('outbound', to_number, number_type))
+
+    def _notify_credits_exhausted(self):
+        self.ensure_one()
+        account = self.sudo()
+        if account.credits_exhausted_notified:
+            return
+        account.credits_exhausted_notified = True
+        admins = account._telephony_admins()
+        account.message_post(
+            subject=_("Telephony credits have run out"),
+            body=_("Calls that cost credits are refused: %(balance).2f credits are left. Buy credits "
+                   "on the Plan details tab of Built-in Telephony, or turn on auto-recharge.",
+                   balance=account._get_balance()),
+            partner_ids=admins.partner_id.ids,
+            message_type='notification', subtype_xmlid='mail.mt_comment')

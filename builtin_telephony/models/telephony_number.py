@@ -22,6 +22,9 @@ class TelephonyNumber(models.Model):
     monthly_price = fields.Float("Credits per month", digits=(16, 2), readonly=True)
     provider_sid = fields.Char("Provider ID", readonly=True, copy=False, index=True)
     purchase_date = fields.Date(readonly=True, default=fields.Date.context_today)
+    paid_until = fields.Date(
+        readonly=True, copy=False,
+        help="The next monthly anniversary of the purchase: the day the next month is charged.")
     flow_id = fields.Many2one(
         'telephony.flow', string="Call flow", index=True, ondelete='set null',
         domain="[('company_id', '=', company_id)]",
@@ -38,8 +41,41 @@ class TelephonyNumber(models.Model):
             number.display_name = format_international(number.phone_number)
 
     def _after_purchase(self):
-        """Hook run once the number is bought and recorded (e.g. charge the first month)."""
+        """Charge the first month as soon as the number is bought (SPEC N2)."""
+        for number in self:
+            number._charge_month()
         return True
+
+    def _charge_month(self):
+        """Charge the month starting at ``paid_until`` (the purchase date for the first one).
+
+        Months run from the purchase date's anniversary (bought on the 31st: the 28th/29th of
+        February, then the 31st of March). The reference names the number and the month's first
+        day, so the same month is never charged twice, however often the cron runs.
+        """
+        self.ensure_one()
+        purchase_date = self.purchase_date or fields.Date.context_today(self)
+        start = self.paid_until or purchase_date
+        self.account_id._charge(
+            'number', self.monthly_price, 'number-%s-%s' % (self.id, start.isoformat()),
+            number_id=self.id,
+            description=_("%(number)s, month from %(start)s", number=self.phone_number,
+                          start=fields.Date.to_string(start)))
+        # Counted from the purchase date, not from the previous month, so that a short month
+        # does not move the anniversary for good (31 Jan → 29 Feb → 31 Mar).
+        months = 1
+        while purchase_date + relativedelta(months=months) <= start:
+            months += 1
+        self.paid_until = purchase_date + relativedelta(months=months)
+
+    @api.model
+    def _cron_charge_monthly(self):
+        """Charge every month that has begun for each number (all missed months included)."""
+        today = fields.Date.context_today(self)
+        numbers = self.sudo().search([('paid_until', '<=', today)])
+        for number in numbers:
+            while number.paid_until and number.paid_until <= today:
+                number._charge_month()
 
     def action_release(self):
         """Release the numbers at the provider, then forget them (SPEC N4)."""

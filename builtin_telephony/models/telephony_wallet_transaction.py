@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.tools import create_index
 
 TRANSACTION_KINDS = [
     ('purchase', "Credit purchase"), ('auto_recharge', "Auto-recharge"),
@@ -8,10 +9,15 @@ TRANSACTION_KINDS = [
 
 
 class TelephonyWalletTransaction(models.Model):
-    """A movement of credits; the account's balance is their sum (SPEC §5)."""
+    """A movement of credits; the account's balance is their sum (SPEC §5).
+
+    Lines are only ever inserted, by ``telephony.account._charge`` and ``add_credits``; nobody
+    edits or deletes them, so the balance and the analytics can always be recomputed from them.
+    """
     _name = 'telephony.wallet.transaction'
     _description = "Credit Transaction"
     _order = 'date desc, id desc'
+    _rec_name = 'reference'
 
     account_id = fields.Many2one('telephony.account', required=True, readonly=True,
                                  ondelete='cascade', index=True)
@@ -24,8 +30,31 @@ class TelephonyWalletTransaction(models.Model):
                             help="Unique per account and kind: a charge or a top-up never "
                                  "happens twice.")
     user_id = fields.Many2one('res.users', readonly=True, default=lambda self: self.env.user)
+    description = fields.Char(readonly=True)
+    call_id = fields.Many2one('telephony.call', readonly=True, ondelete='set null',
+                              index='btree_not_null')
+    number_id = fields.Many2one('telephony.number', readonly=True, ondelete='set null',
+                                index='btree_not_null')
+    payment_transaction_id = fields.Many2one('payment.transaction', readonly=True,
+                                             ondelete='restrict', index='btree_not_null')
+    credits_in = fields.Float("Credits purchased", digits=(16, 4), compute='_compute_credits_split',
+                              store=True, aggregator='sum')
+    credits_out = fields.Float("Credits used", digits=(16, 4), compute='_compute_credits_split',
+                               store=True, aggregator='sum')
 
     _sql_constraints = [
         ('reference_uniq', 'unique(account_id, kind, reference)',
          "This credit movement was already recorded."),
     ]
+
+    def init(self):
+        # Balance (sum per account) and analytics (sums per account and period) read only this
+        # index: index-only scans, whatever the size of the ledger.
+        create_index(self.env.cr, 'telephony_wallet_transaction_account_date_index',
+                     self._table, ['account_id', 'date', 'kind', 'credits'])
+
+    @api.depends('credits')
+    def _compute_credits_split(self):
+        for transaction in self:
+            transaction.credits_in = max(transaction.credits, 0.0)
+            transaction.credits_out = max(-transaction.credits, 0.0)

@@ -14,6 +14,8 @@ class TelephonyCase(TransactionCase):
         cls.company = cls.env.company
         cls.account = cls.env['telephony.account']._get_for_company(cls.company)
         cls.account.provider = 'sandbox'
+        # Buying a number costs its first month: the fixture account starts with credits.
+        cls.account.add_credits(100.0, 'test-fixture-credits')
         cls.telephony_admin = new_test_user(
             cls.env, 'telephony_admin', groups=ADMIN_GROUPS, name="Tess Admin")
         cls.telephony_salesman = new_test_user(
