@@ -25,8 +25,12 @@ registry.category("web_tour.tours").add("builtin_telephony_phone_numbers", {
         },
         {
             content: "Choose toll-free numbers",
-            trigger: ".modal .o_field_widget[name=number_type_id] label:contains('Toll-free')",
+            trigger: ".modal .o_field_widget[name=number_type_id] .o_radio_item:contains('Toll-free') input",
             run: "click",
+        },
+        {
+            content: "Toll-free is chosen",
+            trigger: ".modal .o_field_widget[name=number_type_id] .o_radio_item:contains('Toll-free') input:checked",
         },
         {
             content: "The US offers no mobile-only numbers",
@@ -70,7 +74,7 @@ registry.category("web_tour.tours").add("builtin_telephony_phone_numbers", {
         },
         {
             content: "Delete it",
-            trigger: ".o_field_widget[name=number_ids] .o_data_row:contains('Toll-free') button[title='Delete']",
+            trigger: ".o_field_widget[name=number_ids] .o_data_row:contains('Toll-free') button[name=action_release]",
             run: "click",
         },
         {
