@@ -1,4 +1,5 @@
 import phonenumbers
+from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 
