@@ -33,6 +33,8 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
         'data/telephony_wallet_cron.xml',
         'views/telephony_number_views.xml',
         'wizard/telephony_number_buy_views.xml',
+        'views/telephony_flow_views.xml',
+        'wizard/telephony_flow_transfer_views.xml',
         'views/telephony_account_views.xml',
         'views/telephony_menus.xml',
     ],

@@ -9,6 +9,8 @@ from . import telephony_caller_id
 from . import telephony_account_team
 from . import res_users
 from . import telephony_flow
+from . import telephony_flow_version
+from . import telephony_account_flow
 from . import telephony_call
 from . import telephony_recording
 from . import telephony_wallet_transaction

@@ -1,21 +1,220 @@
-from odoo import fields, models
+import json
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools import flow_engine
+
+# A new flow starts as something that works: a greeting, then voicemail.
+DEFAULT_DEFINITION = {
+    'start': 'welcome',
+    'states': {
+        'welcome': {'type': 'announce', 'name': "Welcome",
+                    'message': {'kind': 'text', 'text': "Thank you for calling."},
+                    'next': {'next': 'voicemail'}},
+        'voicemail': {'type': 'voicemail', 'name': "Voicemail",
+                      'message': {'kind': 'text',
+                                  'text': "Please leave a message after the tone."},
+                      'timeout': 5, 'max_length': 120, 'next': {}},
+    },
+}
+
+
+def dump_definition(definition):
+    """The canonical JSON text of a definition (stable key order, readable indentation)."""
+    return json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False)
 
 
 class TelephonyFlow(models.Model):
-    """What happens to an incoming call on the flow's numbers (SPEC §4)."""
+    """What happens to an incoming call on the flow's numbers (SPEC §4).
+
+    ``definition`` is the draft the administrator edits; ``published_definition`` the version
+    incoming calls run, copied from the draft by :meth:`action_publish` once it has no problem.
+    Each publication is also kept as a ``telephony.flow.version``, which calls in progress keep
+    running until they end.
+    """
     _name = 'telephony.flow'
     _description = "Call Flow"
     _inherit = ['mail.thread']
     _order = 'name, id'
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     description = fields.Text()
     company_id = fields.Many2one('res.company', required=True, index=True,
                                  default=lambda self: self.env.company)
-    active = fields.Boolean("Enabled", default=True, tracking=True)
-    number_ids = fields.One2many('telephony.number', 'flow_id', string="Numbers")
-    definition = fields.Text("Draft definition", help="The call flow, in JSON (the draft).")
+    account_id = fields.Many2one(
+        'telephony.account', compute='_compute_account_id', store=True, readonly=False,
+        precompute=True, index=True, ondelete='cascade', check_company=True,
+        help="The Built-in Telephony page that lists this flow (the company's account).")
+    active = fields.Boolean("Enabled", default=True, tracking=True,
+                            help="A disabled flow rejects the calls of its numbers.")
+    number_ids = fields.One2many(
+        'telephony.number', 'flow_id', string="Numbers",
+        help="Incoming calls on these numbers follow this flow. A number follows one flow at "
+             "most: adding it here takes it away from its previous flow.")
+    number_count = fields.Integer("Numbers count", compute='_compute_number_count')
+    numbers_summary = fields.Char("Phone numbers", compute='_compute_number_count')
+    definition = fields.Text(
+        "Draft definition", default=lambda self: dump_definition(DEFAULT_DEFINITION),
+        help="The call flow, in JSON (the draft). Calls run the published version until the "
+             "next publication.")
     published_definition = fields.Text(readonly=True, copy=False,
                                        help="The version incoming calls run.")
     state = fields.Selection([('draft', "Draft"), ('published', "Published")],
-                             required=True, default='draft', readonly=True, copy=False)
+                             required=True, default='draft', readonly=True, copy=False,
+                             tracking=True)
+    published_version_id = fields.Many2one(
+        'telephony.flow.version', string="Published version", readonly=True, copy=False,
+        ondelete='set null')
+    published_version = fields.Integer(related='published_version_id.version')
+    published_date = fields.Datetime(related='published_version_id.create_date',
+                                     string="Published on")
+    has_unpublished_changes = fields.Boolean(
+        compute='_compute_descriptions',
+        help="The draft differs from the version calls run.")
+    draft_problems = fields.Text(compute='_compute_descriptions',
+                                 help="What prevents the draft from being published.")
+    draft_html = fields.Html("Draft", compute='_compute_descriptions', sanitize=False)
+    published_html = fields.Html("Published", compute='_compute_descriptions', sanitize=False)
+
+    @api.depends('company_id')
+    def _compute_account_id(self):
+        for flow in self:
+            flow.account_id = self.env['telephony.account']._get_for_company(flow.company_id)
+
+    @api.depends('number_ids')
+    def _compute_number_count(self):
+        for flow in self:
+            flow.number_count = len(flow.number_ids)
+            flow.numbers_summary = ', '.join(flow.number_ids.mapped('display_name'))
+
+    @api.depends('definition', 'published_definition', 'company_id')
+    def _compute_descriptions(self):
+        for flow in self:
+            users, groups = flow._company_users_and_groups()
+            draft = flow_engine.describe_definition(
+                flow.definition or '{}', users=users, groups=groups, _=self.env._)
+            published = flow_engine.describe_definition(
+                flow.published_definition or '{}', users=users, groups=groups, _=self.env._)
+            problems = flow.validate_definition(flow.definition or '')
+            flow.draft_problems = '\n'.join(problems)
+            flow.has_unpublished_changes = flow.state == 'published' and _normalized(
+                flow.definition) != _normalized(flow.published_definition)
+            flow.draft_html = flow._render_description(draft, published, problems)
+            flow.published_html = flow._render_description(published, draft)
+
+    def _render_description(self, entries, other_entries, problems=()):
+        """Readable HTML of one version; states that differ from ``other_entries`` are marked,
+        so that the draft and the published version can be compared side by side."""
+        def content(entry):
+            # Connections compare as a set: their order is the JSON's key order, not a change.
+            return dict(entry, connections=sorted(entry['connections']), changed=None)
+        others = {entry['id']: content(entry) for entry in other_entries}
+        entries = [dict(entry, changed=bool(other_entries) and others.get(entry['id']) != content(entry))
+                   for entry in entries]
+        return self.env['ir.qweb']._render('builtin_telephony.telephony_flow_description', {
+            'entries': entries,
+            'problems': problems,
+        })
+
+    def _company_users_and_groups(self):
+        """``({telephony.user id: name}, {telephony.group id: name})`` of the flow's company."""
+        company = self.company_id or self.env.company
+        users = self.env['telephony.user'].sudo().search_read(
+            [('company_id', '=', company.id)], ['name'])
+        groups = self.env['telephony.group'].sudo().search_read(
+            [('company_id', '=', company.id)], ['name'])
+        return ({user['id']: user['name'] for user in users},
+                {group['id']: group['name'] for group in groups})
+
+    # ------------------------------------------------------------------------------------------
+    # Validation and publication
+    # ------------------------------------------------------------------------------------------
+
+    def validate_definition(self, definition):
+        """Every problem of ``definition`` (JSON text or dict), one sentence each, in the user's
+        language; an empty list when it can be published (rules: CONTRACTS.md, SPEC F2)."""
+        users, groups = self[:1]._company_users_and_groups()
+        return flow_engine.validate_definition(definition, users=users, groups=groups,
+                                               _=self.env._)
+
+    @api.constrains('definition')
+    def _check_definition_is_json(self):
+        # A draft may have problems (it is a draft), but it must stay readable by the builder.
+        for flow in self:
+            if not flow.definition:
+                continue
+            try:
+                json.loads(flow.definition)
+            except ValueError as error:
+                raise ValidationError(_(
+                    "The draft of call flow %(flow)s is not valid JSON (%(error)s). Correct it, or "
+                    "import a definition exported from a call flow.", flow=flow.name,
+                    error=error)) from error
+
+    def action_publish(self):
+        """Make the draft the version incoming calls run.
+
+        :raise odoo.exceptions.ValidationError: listing every problem of the draft.
+        """
+        for flow in self:
+            flow.check_access('write')
+            problems = flow.validate_definition(flow.definition or '')
+            if problems:
+                raise ValidationError(_(
+                    "Call flow %(flow)s cannot be published until these problems are solved:\n%(problems)s",
+                    flow=flow.name, problems='\n'.join('• ' + problem for problem in problems)))
+            definition = dump_definition(json.loads(flow.definition))
+            last = flow.published_version_id.version or 0
+            version = self.env['telephony.flow.version'].sudo().create({
+                'flow_id': flow.id,
+                'version': last + 1,
+                'definition': definition,
+            })
+            flow.write({
+                'published_definition': definition,
+                'published_version_id': version.id,
+                'state': 'published',
+            })
+            flow.message_post(body=_("Version %(version)s published.", version=version.version))
+        return True
+
+    def action_discard_draft(self):
+        """Start the draft again from the published version."""
+        for flow in self.filtered('published_definition'):
+            flow.definition = flow.published_definition
+        return True
+
+    def _get_running_version(self):
+        """The version new incoming calls run, or an empty recordset when the flow rejects calls
+        (disabled, or never published)."""
+        self.ensure_one()
+        if not self.active or self.state != 'published':
+            return self.env['telephony.flow.version']
+        return self.published_version_id
+
+    # ------------------------------------------------------------------------------------------
+    # Import / export (SPEC B6)
+    # ------------------------------------------------------------------------------------------
+
+    def action_export_json(self):
+        self.ensure_one()
+        return self.env['telephony.flow.transfer']._open(self, 'export')
+
+    def action_import_json(self):
+        self.ensure_one()
+        return self.env['telephony.flow.transfer']._open(self, 'import')
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default=default)
+        return [dict(vals, name=_("%s (copy)", flow.name)) if 'name' not in (default or {}) else vals
+                for flow, vals in zip(self, vals_list)]
+
+
+def _normalized(definition):
+    """A definition's content, whatever its formatting (None when unreadable or empty)."""
+    try:
+        return json.loads(definition) if definition else None
+    except ValueError:
+        return definition
