@@ -33,6 +33,10 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
         'data/telephony_wallet_cron.xml',
         'views/telephony_number_views.xml',
         'wizard/telephony_number_buy_views.xml',
+        'views/telephony_user_views.xml',
+        'views/telephony_group_views.xml',
+        'views/telephony_blocked_number_views.xml',
+        'views/res_users_views.xml',
         'views/telephony_flow_views.xml',
         'wizard/telephony_flow_transfer_views.xml',
         'views/telephony_account_views.xml',
@@ -40,6 +44,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
     ],
     'demo': [
         'demo/telephony_demo.xml',
+        'demo/telephony_users_demo.xml',
     ],
     'assets': {
         'web.assets_tests': [

@@ -62,9 +62,10 @@ class TelephonyCallerId(models.Model):
         for vals in vals_list:
             self._check_verification_fields(vals)
             if vals.get('phone_number'):
-                telephony_user = self.env['telephony.user'].browse(vals.get('telephony_user_id'))
-                vals['phone_number'] = to_e164(
-                    vals['phone_number'], telephony_user.company_id.country_id.code)
+                telephony_user = self.env['telephony.user'].browse(vals.get('telephony_user_id')) \
+                    or self._default_telephony_user()
+                company = telephony_user.company_id or self.env.company
+                vals['phone_number'] = to_e164(vals['phone_number'], company.country_id.code)
         caller_ids = super().create(vals_list)
         caller_ids._check_custom_caller_id_allowed()
         return caller_ids
