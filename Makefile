@@ -5,7 +5,7 @@ TEST_DB ?= telephony_test
 HTTP_PORT ?= 8069
 export DB TEST_DB HTTP_PORT
 
-.PHONY: demo test setup stop-demo bench lint
+.PHONY: demo test setup stop-demo bench screenshots
 
 setup:
 	@bash scripts/setup.sh
@@ -25,3 +25,7 @@ stop-demo:
 ## Run the benchmarks of bench/ (see bench/README.md)
 bench: setup
 	@bash bench/run.sh
+
+## Screenshots of the Built-in Telephony page (docs/screenshots/) from a running `make demo`
+screenshots:
+	@node scripts/screenshots.mjs

@@ -1,0 +1,42 @@
+// Screenshots of the Built-in Telephony page for the README, taken in headless Chromium from
+// the demo database served by `make demo` (http://127.0.0.1:$HTTP_PORT, admin / admin).
+// Usage: make screenshots
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+
+const base = `http://127.0.0.1:${process.env.HTTP_PORT || 8069}`;
+const out = new URL("../docs/screenshots/", import.meta.url).pathname;
+// Tab label on the page → file name.
+const tabs = {
+    "Plan details": "plan_details",
+    "Phone numbers": "phone_numbers",
+    "Call flows": "call_flows",
+    "Telephony users": "telephony_users",
+    "Telephony groups": "telephony_groups",
+    "Call history": "call_history",
+};
+
+mkdirSync(out, { recursive: true });
+const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", "--no-first-run", "--disable-quic"],
+});
+const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+await page.goto(`${base}/web/login`);
+await page.fill("input[name=login]", "admin");
+await page.fill("input[name=password]", "admin");
+await Promise.all([page.waitForURL(/\/odoo/), page.click("button[type=submit]")]);
+await page.goto(`${base}/odoo/action-builtin_telephony.telephony_account_action_open`);
+await page.waitForSelector(".o_form_view .o_notebook");
+for (const [label, name] of Object.entries(tabs)) {
+    const tab = page.locator(".o_notebook .nav-link", { hasText: label });
+    if (!(await tab.count())) {
+        continue;
+    }
+    await tab.first().click();
+    await page.waitForTimeout(800);  // charts and lists finish rendering
+    await page.screenshot({ path: `${out}${name}.png`, fullPage: false });
+    console.log(`docs/screenshots/${name}.png`);
+}
+await browser.close();
