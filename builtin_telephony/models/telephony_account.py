@@ -240,9 +240,12 @@ class TelephonyAccount(models.Model):
         price = self.env['telephony.number.price']._get_monthly_price(country, number_type)
         return [dict(number, monthly_price=price) for number in found]
 
-    def buy_number(self, phone_number, country_code, number_type):
+    def buy_number(self, phone_number, country_code, number_type, address_partner=None):
         """Buy ``phone_number`` at the provider and point it at this database (SPEC N2).
 
+        :param address_partner: the ``res.partner`` whose address is registered at the provider,
+            for the numbers sold only to customers with an address on file (see the
+            ``address_requirements`` of ``search_available_numbers``)
         :return: the id of the new ``telephony.number``
         """
         self.ensure_one()
@@ -257,11 +260,12 @@ class TelephonyAccount(models.Model):
             'monthly_price': self.env['telephony.number.price']._get_monthly_price(country, number_type),
         }
         self._check_can_buy_number(values)
+        address_sid = address_partner and self._register_address(address_partner)
         purchased = self._provider_call(
             'buy_number', phone_number,
             voice_url=self._webhook_url(VOICE_ROUTE),
             status_callback=self._webhook_url(STATUS_ROUTE),
-            friendly_name=self.company_id.name)
+            friendly_name=self.company_id.name, address_sid=address_sid or None)
         try:
             with self.env.cr.savepoint():
                 number = self.env['telephony.number'].create(dict(
@@ -278,6 +282,18 @@ class TelephonyAccount(models.Model):
         self.message_post(body=_("Phone number %(number)s bought (%(price)s credits per month).",
                                  number=number.display_name, price=number.monthly_price))
         return number.id
+
+    def _register_address(self, partner):
+        """Register ``partner``'s address at the provider; returns the provider's address id."""
+        missing = [label for label, value in ((_("street"), partner.street), (_("city"), partner.city),
+                                              (_("ZIP"), partner.zip), (_("country"), partner.country_id))
+                   if not value]
+        if missing:
+            raise UserError(_("Complete the address of %(partner)s (%(missing)s missing), then buy the number again.",
+                              partner=partner.display_name, missing=", ".join(missing)))
+        return self._provider_call(
+            'create_address', partner.commercial_company_name or partner.name, partner.street,
+            partner.city, partner.state_id.code or partner.city, partner.zip, partner.country_id.code)
 
     def _check_can_buy_number(self, values):
         """Refuse to buy a number whose first month the credits cannot pay (SPEC N2)."""

@@ -37,6 +37,7 @@ TWILIO_ERROR_EXAMPLES = {
     '400': {
         'invalid_url': (21205, "Url is not a valid URL: not-a-url"),
         'number_unavailable': (21422, "PhoneNumber Requested is not available"),
+        'address_required': (21631, "Phone Number Requires an Address"),
     },
     '401': {'authenticate': (20003, "Authenticate")},
     '404': {'not_found': (20404, "The requested resource was not found")},

@@ -52,6 +52,29 @@ class TestBuyNumberWizard(TelephonyCase):
         self.assertEqual(number.monthly_price, 3.0)
         self.assertTrue(number.provider_sid.startswith('PN'))
 
+    def test_number_that_needs_a_local_address(self):
+        """German local numbers are sold only with an address in Germany (SPEC N1)."""
+        wizard = self._wizard(country_id=self.env.ref('base.de').id)
+        wizard.number_type_id = self.env.ref('builtin_telephony.number_type_local')
+        wizard.action_search()
+        self.assertEqual(wizard.address_requirements, 'local')
+        wizard.action_next()
+        wizard.address_partner_id = self.env['res.partner'].create({
+            'name': "Somewhere Else Inc.", 'street': "1 Main St", 'city': "Boston", 'zip': "02108",
+            'country_id': self.env.ref('base.us').id})
+        with self.assertRaisesRegex(UserError, "needs an address in Germany"):
+            wizard.action_continue()
+        berlin = self.env['res.partner'].create({
+            'name': "Berlin office", 'city': "Berlin", 'zip': "10115", 'country_id': self.env.ref('base.de').id})
+        wizard.address_partner_id = berlin
+        wizard.action_continue()
+        with self.assertRaisesRegex(UserError, "Complete the address of Berlin office \\(street missing\\)"):
+            wizard.action_buy()
+        berlin.street = "Unter den Linden 1"
+        wizard.action_buy()
+        self.assertEqual(self.account.number_ids.filtered(lambda n: n.country_id.code == 'DE').phone_number,
+                         wizard.phone_number)
+
     def test_next_needs_a_number(self):
         wizard = self._wizard()
         with self.assertRaises(UserError):

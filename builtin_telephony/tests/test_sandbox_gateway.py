@@ -13,7 +13,8 @@ from ..tools.twilio_gateway import TwilioGateway
 ACCOUNT_SID = 'AC' + '1' * 32
 ODOO = 'https://odoo.example.com/telephony/twilio'
 NUMBER_KEYS = {'sid', 'phone_number', 'friendly_name', 'voice_url', 'status_callback'}
-OFFER_KEYS = {'phone_number', 'friendly_name', 'region', 'locality', 'iso_country', 'capabilities'}
+OFFER_KEYS = {'phone_number', 'friendly_name', 'region', 'locality', 'iso_country',
+              'address_requirements', 'capabilities'}
 
 
 class TestSandboxGateway(unittest.TestCase):
@@ -134,6 +135,24 @@ class TestSandboxGateway(unittest.TestCase):
             'voice_url': None, 'status_callback': None,
         })
         self.assertIsNone(self.gateway.release_number(number['sid']))
+
+    def test_numbers_that_need_an_address(self):
+        [offer] = self.gateway.search_numbers('DE', 'local', limit=1)
+        self.assertEqual(offer['address_requirements'], 'local')
+        self.assertEqual(self.gateway.search_numbers('US', 'local', limit=1)[0]['address_requirements'], 'none')
+        self.assertProviderError(
+            "This number is only sold with an address on file. Choose the address to register "
+            "(in the number's country for local numbers) and buy it again.",
+            self.gateway.buy_number, offer['phone_number'], f'{ODOO}/voice', f'{ODOO}/status')
+        address_sid = self.gateway.create_address('Tess', 'Hauptstr. 1', 'Berlin', 'BE', '10115', 'DE')
+        self.assertRegex(address_sid, r'^AD[0-9a-f]{32}$')
+        number = self.gateway.buy_number(offer['phone_number'], f'{ODOO}/voice', f'{ODOO}/status',
+                                         address_sid=address_sid)
+        self.assertEqual(number['phone_number'], offer['phone_number'])
+        self.assertProviderError(
+            "Twilio refused the request: CustomerName, Street, City, Region, PostalCode and "
+            "IsoCountry are required (error 21607).",
+            self.gateway.create_address, 'Tess', '', 'Berlin', 'BE', '10115', 'DE')
 
     def test_update_a_number_bought_from_twilio(self):
         updated = self.gateway.update_number('PN' + 'a' * 32, voice_url=f'{ODOO}/voice')

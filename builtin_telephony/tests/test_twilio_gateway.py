@@ -26,6 +26,8 @@ BAD_CREDENTIALS = ("Twilio rejected the account SID or auth token. "
                    "Check them in Telephony > Built-in Telephony.")
 NUMBER_UNAVAILABLE = ("This number is no longer available at Twilio. "
                       "Search again and pick another one.")
+ADDRESS_REQUIRED = ("This number is only sold with an address on file. Choose the address to register "
+                    "(in the number's country for local numbers) and buy it again.")
 RATE_LIMITED = "Twilio is rate-limiting requests. Wait a minute and try again."
 NO_ANSWER = ("Twilio did not answer in time. "
              "Check the server's internet access and try again.")
@@ -65,6 +67,7 @@ class TestNumberSearch(TwilioGatewayCase):
             'region': 'HI',
             'locality': 'Hilo',
             'iso_country': 'US',
+            'address_requirements': 'none',
             'capabilities': {'voice': True, 'sms': False},
         }])
         self.assertEqual(
@@ -82,6 +85,7 @@ class TestNumberSearch(TwilioGatewayCase):
             'region': None,
             'locality': None,
             'iso_country': 'NO',
+            'address_requirements': 'none',
             'capabilities': {'voice': False, 'sms': True},
         }])
         self.assertEqual(
@@ -121,6 +125,21 @@ class TestNumbers(TwilioGatewayCase):
             'status_callback': 'https://example.com',
         })
         self.assertEqual(self.http.sent, [('POST', f'{ACCOUNT}/IncomingPhoneNumbers.json')])
+
+    def test_buy_number_with_an_address(self):
+        address_sid = self.gateway.create_address(
+            'Tess Admin', 'Calle Mayor 1', 'Madrid', 'Madrid', '28013', 'ES')
+        self.assertRegex(address_sid, r'^AD[0-9a-f]{32}$')
+        self.gateway.buy_number('+34910000142', f'{ODOO}/voice', f'{ODOO}/status', address_sid=address_sid)
+        self.assertEqual(self.http.sent, [('POST', f'{ACCOUNT}/Addresses.json'),
+                                          ('POST', f'{ACCOUNT}/IncomingPhoneNumbers.json')])
+
+    def test_buy_number_that_needs_an_address(self):
+        self.http.force_status = 400
+        self.http.force_example = 'address_required'
+        self.assertProviderError(
+            ADDRESS_REQUIRED,
+            self.gateway.buy_number, '+34910000142', f'{ODOO}/voice', f'{ODOO}/status')
 
     def test_buy_number_sold_meanwhile(self):
         self.http.force_status = 404

@@ -21,6 +21,9 @@ BAD_CREDENTIALS = _lt(
     "Twilio rejected the account SID or auth token. Check them in Telephony > Built-in Telephony.")
 NUMBER_UNAVAILABLE = _lt(
     "This number is no longer available at Twilio. Search again and pick another one.")
+ADDRESS_REQUIRED = _lt(
+    "This number is only sold with an address on file. Choose the address to register "
+    "(in the number's country for local numbers) and buy it again.")
 RATE_LIMITED = _lt(
     "Twilio is rate-limiting requests. Wait a minute and try again.")
 NO_ANSWER = _lt(

@@ -16,7 +16,8 @@ import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType, geocoder
 
 from .provider_errors import (
-    COUNTRY_NOT_OFFERED, INVALID_PHONE_NUMBER, NUMBER_TYPE_NOT_OFFERED, TelephonyProviderError,
+    ADDRESS_REQUIRED, COUNTRY_NOT_OFFERED, INVALID_PHONE_NUMBER, NUMBER_TYPE_NOT_OFFERED, REFUSED,
+    TelephonyProviderError,
 )
 
 # Our number type: (the phonenumbers type its example number comes from, the types a number of it
@@ -28,6 +29,14 @@ NUMBER_TYPES = {
     'mobile': (PhoneNumberType.MOBILE,
                {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}),
     'toll_free': (PhoneNumberType.TOLL_FREE, {PhoneNumberType.TOLL_FREE}),
+}
+# Where the sandbox, like Twilio, sells numbers only to customers with an address on file:
+# 'local' = an address in the number's country, 'any' = anywhere. Elsewhere: 'none'.
+ADDRESS_REQUIREMENTS = {
+    ('AT', 'local'): 'local', ('AU', 'local'): 'any', ('AU', 'mobile'): 'any',
+    ('BE', 'local'): 'local', ('CH', 'local'): 'local', ('DE', 'local'): 'local',
+    ('DE', 'mobile'): 'any', ('ES', 'local'): 'local', ('FR', 'local'): 'local',
+    ('IT', 'local'): 'local', ('JP', 'local'): 'local',
 }
 # Search results vary at most this many trailing digits of the example number.
 VARIED_DIGITS = 4
@@ -94,8 +103,18 @@ class SandboxGateway:
                     break
         return found
 
-    def buy_number(self, phone_number, voice_url, status_callback, friendly_name=None):
+    def create_address(self, customer_name, street, city, region, postal_code, iso_country):
+        if not all((customer_name, street, city, region, postal_code, iso_country)):
+            raise TelephonyProviderError(
+                REFUSED, detail="CustomerName, Street, City, Region, PostalCode and IsoCountry "
+                                "are required", code=21607)
+        return self._sid('AD', 'address', customer_name, street, city, postal_code, iso_country)
+
+    def buy_number(self, phone_number, voice_url, status_callback, friendly_name=None,
+                   address_sid=None):
         number = self._parse(phone_number)
+        if not address_sid and self._address_requirements(number) != 'none':
+            raise TelephonyProviderError(ADDRESS_REQUIRED)
         # Twilio names a number after itself unless told otherwise.
         friendly_name = friendly_name or phonenumbers.format_number(
             number, PhoneNumberFormat.NATIONAL)
@@ -180,7 +199,15 @@ class SandboxGateway:
         return number
 
     @staticmethod
-    def _number_offer(number, country_code, number_type, region):
+    def _address_requirements(number, number_type=None):
+        if number_type is None:
+            number_type = {PhoneNumberType.MOBILE: 'mobile', PhoneNumberType.TOLL_FREE: 'toll_free'}.get(
+                phonenumbers.number_type(number), 'local')
+        region_code = phonenumbers.region_code_for_number(number)
+        return ADDRESS_REQUIREMENTS.get((region_code, number_type), 'none')
+
+    @classmethod
+    def _number_offer(cls, number, country_code, number_type, region):
         named_region = region if region and not region.isdigit() else None
         return {
             'phone_number': phonenumbers.format_number(number, PhoneNumberFormat.E164),
@@ -190,6 +217,7 @@ class SandboxGateway:
             'locality': (None if named_region
                          else geocoder.description_for_number(number, 'en') or None),
             'iso_country': country_code,
+            'address_requirements': cls._address_requirements(number, number_type),
             # Twilio's North American numbers all take texts; elsewhere mostly mobiles do.
             'capabilities': {
                 'voice': True,

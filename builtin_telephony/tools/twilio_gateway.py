@@ -12,7 +12,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from .provider_errors import (
-    BAD_CREDENTIALS, COUNTRY_NOT_OFFERED, MISSING_CREDENTIALS, NO_ANSWER, NUMBER_TYPE_NOT_OFFERED,
+    ADDRESS_REQUIRED, BAD_CREDENTIALS, COUNTRY_NOT_OFFERED, MISSING_CREDENTIALS, NO_ANSWER, NUMBER_TYPE_NOT_OFFERED,
     NUMBER_UNAVAILABLE, RATE_LIMITED, REFUSED, TelephonyProviderError,
 )
 
@@ -21,6 +21,8 @@ from .provider_errors import (
 NUMBER_TYPES = ('local', 'mobile', 'toll_free')
 # Twilio's answer when the number picked from a search was bought by someone else meanwhile.
 NUMBER_UNAVAILABLE_CODES = {21422, 21452}
+# The number is sold only to a customer with an address on file (in its country, for 'local').
+ADDRESS_REQUIRED_CODES = {21615, 21631}
 BAD_CREDENTIALS_CODE = 20003
 RATE_LIMITED_CODE = 20429
 # Twilio's page-size maximum; an account holds far fewer queues than that.
@@ -82,20 +84,36 @@ class TwilioGateway:
             'region': number.region,
             'locality': number.locality,
             'iso_country': number.iso_country,
+            # 'none', 'any', 'local' (in the number's country) or 'foreign' (outside it).
+            'address_requirements': number.address_requirements or 'none',
             'capabilities': {
                 'voice': bool(number.capabilities.get('voice')),
                 'sms': bool(number.capabilities.get('sms')),
             },
         } for number in found]
 
-    def buy_number(self, phone_number, voice_url, status_callback, friendly_name=None):
-        """Buy ``phone_number`` (E.164) and point its incoming calls at ``voice_url``."""
+    def create_address(self, customer_name, street, city, region, postal_code, iso_country):
+        """Register the customer's address, which some numbers need; returns its sid."""
+        address = self._send(lambda: self._account.addresses.create(
+            customer_name=customer_name, street=street, city=city, region=region,
+            postal_code=postal_code, iso_country=iso_country,
+        ))
+        return address.sid
+
+    def buy_number(self, phone_number, voice_url, status_callback, friendly_name=None,
+                   address_sid=None):
+        """Buy ``phone_number`` (E.164) and point its incoming calls at ``voice_url``.
+
+        ``address_sid`` (from ``create_address``) is needed for numbers whose
+        ``address_requirements`` is not ``none``.
+        """
         number = self._send(
             lambda: self._account.incoming_phone_numbers.create(
                 phone_number=phone_number,
                 voice_url=voice_url, voice_method='POST',
                 status_callback=status_callback, status_callback_method='POST',
                 friendly_name=friendly_name,
+                **({'address_sid': address_sid} if address_sid else {}),
             ),
             not_found_error=TelephonyProviderError(NUMBER_UNAVAILABLE),
         )
@@ -191,6 +209,8 @@ class TwilioGateway:
                 raise TelephonyProviderError(BAD_CREDENTIALS) from error
             if status == 429 or code == RATE_LIMITED_CODE:
                 raise TelephonyProviderError(RATE_LIMITED) from error
+            if code in ADDRESS_REQUIRED_CODES:
+                raise TelephonyProviderError(ADDRESS_REQUIRED) from error
             if code in NUMBER_UNAVAILABLE_CODES:
                 raise TelephonyProviderError(NUMBER_UNAVAILABLE) from error
             if status == 404 and not_found_error:

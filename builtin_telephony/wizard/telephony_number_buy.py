@@ -34,6 +34,11 @@ class TelephonyNumberBuy(models.TransientModel):
         domain="[('wizard_id', '=', id)]")
 
     phone_number = fields.Char(related='line_id.phone_number')
+    address_requirements = fields.Selection(related='line_id.address_requirements')
+    address_partner_id = fields.Many2one(
+        'res.partner', string="Registered address",
+        default=lambda self: self.env.company.partner_id,
+        help="This number is sold only to a customer with an address on file at the provider.")
     monthly_price = fields.Float(related='line_id.monthly_price', string="Credits per month")
     currency_id = fields.Many2one(related='account_id.currency_id')
     monthly_price_company = fields.Monetary(
@@ -92,6 +97,7 @@ class TelephonyNumberBuy(models.TransientModel):
                 'phone_number': number['phone_number'],
                 'region': number.get('region') or '',
                 'locality': number.get('locality') or '',
+                'address_requirements': number.get('address_requirements') or 'none',
                 'monthly_price': number['monthly_price'],
             }) for number in found]
         self.line_id = self.line_ids[:1]
@@ -109,6 +115,14 @@ class TelephonyNumberBuy(models.TransientModel):
 
     def action_continue(self):
         self.ensure_one()
+        if self.address_requirements != 'none':
+            if not self.address_partner_id:
+                raise UserError(_("This number needs an address on file: choose one."))
+            if self.address_requirements == 'local' and self.address_partner_id.country_id != self.country_id:
+                raise UserError(_("This number needs an address in %s: choose one there.", self.country_id.name))
+            if self.address_requirements == 'foreign' and self.address_partner_id.country_id == self.country_id:
+                raise UserError(_("This number needs an address outside %s: choose another one.",
+                                  self.country_id.name))
         self.step = 'confirm'
         return self._reopen()
 
@@ -119,8 +133,10 @@ class TelephonyNumberBuy(models.TransientModel):
 
     def action_buy(self):
         self.ensure_one()
+        address = self.address_requirements != 'none' and self.address_partner_id or None
         number = self.env['telephony.number'].browse(self.account_id.buy_number(
-            self.line_id.phone_number, self.country_id.code, self.number_type_id.code))
+            self.line_id.phone_number, self.country_id.code, self.number_type_id.code,
+            address_partner=address))
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
@@ -144,6 +160,9 @@ class TelephonyNumberBuyLine(models.TransientModel):
     region = fields.Char()
     locality = fields.Char()
     monthly_price = fields.Float(digits=(16, 2))
+    address_requirements = fields.Selection(
+        [('none', "None"), ('any', "An address anywhere"), ('local', "An address in the country"),
+         ('foreign', "An address outside the country")], default='none', required=True)
 
     @api.depends('phone_number', 'region', 'locality', 'monthly_price')
     def _compute_display_name(self):
