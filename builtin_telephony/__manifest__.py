@@ -40,6 +40,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
         'views/telephony_flow_views.xml',
         'wizard/telephony_flow_transfer_views.xml',
         'views/telephony_account_views.xml',
+        'views/res_config_settings_views.xml',
         'views/telephony_menus.xml',
     ],
     'demo': [

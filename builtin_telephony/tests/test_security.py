@@ -15,6 +15,16 @@ class TestInstallation(TelephonyCase):
         root = self.env.ref('builtin_telephony.menu_telephony_root')
         self.assertEqual(root.web_icon, 'builtin_telephony,static/description/icon.png')
 
+    def test_reachable_from_settings(self):
+        def settings_arch(groups):
+            user = new_test_user(self.env, f'settings_{len(groups)}', groups=groups)
+            return self.env['res.config.settings'].with_user(user).get_views(
+                [(False, 'form')])['views']['form']['arch']
+        self.assertIn('Open Built-in Telephony', settings_arch(
+            'base.group_system,builtin_telephony.group_telephony_admin'))
+        self.assertNotIn('Open Built-in Telephony', settings_arch('base.group_system'),
+                         "only telephony administrators manage telephony")
+
     def test_admin_group_implies_user(self):
         admin_group = self.env.ref('builtin_telephony.group_telephony_admin')
         self.assertIn(self.env.ref('builtin_telephony.group_telephony_user'), admin_group.implied_ids)
