@@ -11,3 +11,4 @@ from . import test_wallet
 from . import test_block_list
 from . import test_caller_id
 from . import test_telephony_users
+from . import test_users_tour
