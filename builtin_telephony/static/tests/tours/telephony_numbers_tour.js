@@ -14,6 +14,11 @@ registry.category("web_tour.tours").add("builtin_telephony_phone_numbers", {
             run: "click",
         },
         {
+            content: "Open Built-in Telephony",
+            trigger: ".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_account']",
+            run: "click",
+        },
+        {
             content: "Open the Phone numbers tab",
             trigger: ".o_notebook .nav-link:contains('Phone numbers')",
             run: "click",
