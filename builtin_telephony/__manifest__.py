@@ -39,6 +39,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
         'views/res_users_views.xml',
         'views/telephony_flow_views.xml',
         'wizard/telephony_flow_transfer_views.xml',
+        'views/telephony_call_views.xml',
         'views/telephony_account_views.xml',
         'views/res_config_settings_views.xml',
         'views/telephony_menus.xml',

@@ -1,2 +1,3 @@
 from . import twilio_webhook
+from . import voice
 from . import caller_id

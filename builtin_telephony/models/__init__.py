@@ -12,6 +12,7 @@ from . import telephony_flow
 from . import telephony_flow_version
 from . import telephony_account_flow
 from . import telephony_call
+from . import telephony_call_step
 from . import telephony_recording
 from . import telephony_wallet_transaction
 from . import telephony_rate

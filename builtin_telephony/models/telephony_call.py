@@ -1,14 +1,49 @@
-from odoo import fields, models
+import logging
+import time
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import phonenumbers
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+from ..tools import flow_engine
+from ..tools.phone import to_e164
+
+_logger = logging.getLogger(__name__)
 
 CALL_STATUSES = [
     ('ringing', "Ringing"), ('in_progress', "In progress"), ('completed', "Completed"),
     ('missed', "Missed"), ('busy', "Busy"), ('failed', "Failed"), ('rejected', "Rejected"),
     ('blocked', "Blocked"), ('voicemail', "Voicemail"),
 ]
+FLOW_ROUTE = '/telephony/twilio/flow/'
+CLIENT_STATUS_ROUTE = '/telephony/twilio/client_status'
+OUTBOUND_DIAL_ROUTE = '/telephony/twilio/outbound_dial'
+RECORDING_ROUTE = '/telephony/twilio/recording'
+# Twilio's CallStatus values of a call (or leg) that is over.
+ENDED = ('completed', 'busy', 'no-answer', 'failed', 'canceled')
+# Statuses decided before the end of the call, which Twilio's final callback must not overwrite.
+DECIDED = ('rejected', 'blocked', 'failed', 'voicemail')
+# Events by which a call leaves a transfer state without being answered.
+TRANSFER_ENDS = ('busy', 'timeout', 'unavailable')
+# <Dial> outcome of an outgoing call → its status.
+OUTBOUND_DIAL_STATUS = {'completed': 'completed', 'answered': 'completed', 'busy': 'busy',
+                        'no-answer': 'missed', 'canceled': 'missed', 'failed': 'failed'}
+PHONE_NUMBER_TYPES = {phonenumbers.PhoneNumberType.MOBILE: 'mobile',
+                      phonenumbers.PhoneNumberType.TOLL_FREE: 'toll_free'}
 
 
 class TelephonyCall(models.Model):
-    """One call, incoming or outgoing, as the provider reported it (SPEC H1)."""
+    """One call, incoming or outgoing, as the provider reported it (SPEC H1).
+
+    Incoming calls are walked through their flow by the Twilio webhooks (``_twilio_*``
+    methods, called by ``controllers/voice.py``): the flow engine decides the TwiML, this model
+    feeds it the users' availability and the queues (:class:`FlowContext`) and keeps what it
+    decided: each step, the owner, the status.
+    """
     _name = 'telephony.call'
     _description = "Call"
     _order = 'start_date desc, id desc'
@@ -29,6 +64,9 @@ class TelephonyCall(models.Model):
     lead_id = fields.Many2one('crm.lead', string="Lead", index='btree_not_null')
     flow_id = fields.Many2one('telephony.flow', string="Call flow", readonly=True,
                               ondelete='set null')
+    flow_version_id = fields.Many2one(
+        'telephony.flow.version', string="Flow version", readonly=True, ondelete='set null',
+        help="The published version the call ran: republishing does not change calls in progress.")
     start_date = fields.Datetime(default=fields.Datetime.now, readonly=True, index=True)
     answer_date = fields.Datetime(readonly=True)
     end_date = fields.Datetime(readonly=True)
@@ -36,7 +74,485 @@ class TelephonyCall(models.Model):
     recording_duration = fields.Integer("Recording duration (s)", readonly=True)
     credits = fields.Float("Credits charged", digits=(16, 4), readonly=True)
     recording_ids = fields.One2many('telephony.recording', 'call_id', string="Recordings")
+    step_ids = fields.One2many('telephony.call.step', 'call_id', string="Path", readonly=True)
+    flow_outcome = fields.Char(
+        readonly=True, help="How the flow ended the call ('busy', 'missed'...), read when "
+                            "Twilio reports the end of the call.")
+    answered_leg_sid = fields.Char(
+        readonly=True, copy=False,
+        help="CallSid of the softphone leg that answered (the owner's).")
+    agent_end_date = fields.Datetime(readonly=True, copy=False,
+                                     help="When the owner's leg ended (the owner became free).")
+    queue_name = fields.Char(
+        readonly=True, index='btree_not_null', copy=False,
+        help="The Twilio queue the caller is waiting in now.")
+    queue_state = fields.Char(readonly=True, copy=False,
+                              help="The flow state that put the caller in the queue.")
+    queued_date = fields.Datetime(readonly=True, copy=False)
 
     _sql_constraints = [
         ('provider_sid_uniq', 'unique(provider_sid)', "A call is recorded once."),
     ]
+
+    # ------------------------------------------------------------------------------------------
+    # Webhook entry points (controllers/voice.py); self is sudo: Twilio is anonymous
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _twilio_answer(self, account, action, params):
+        """The TwiML answering the webhook ``action`` ('voice', 'client' or a flow action).
+
+        Never raises (SPEC P2): a fault is logged, its writes are rolled back, and the caller
+        hears an apology, then the flow's voicemail or a polite hang-up. Concurrency errors are
+        the exception: Odoo retries the whole request for them, which is what makes webhooks
+        safe with several workers.
+        """
+        try:
+            with self.env.cr.savepoint():
+                if action == 'voice':
+                    return self._twilio_voice(account, params)
+                if action == 'client':
+                    return self._twilio_outgoing(account, params)
+                if action == 'outbound_dial':
+                    return self._twilio_outbound_dial(account, params)
+                return self._twilio_flow_action(account, action, params)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise
+        except Exception:  # noqa: BLE001 -- anything at all: the caller must hear something
+            return self._twilio_apology(account, action, params)
+
+    @api.model
+    def _twilio_apology(self, account, action, params):
+        _logger.exception("Telephony webhook %s failed for call %s; answering with an apology",
+                          action, params.get('CallSid'))
+        self.env.invalidate_all()
+        try:
+            with self.env.cr.savepoint():
+                call = self._find_call(account, params.get('CallSid'))
+                if not call or not call.flow_version_id:
+                    return flow_engine.apology_twiml()
+                call._add_steps([flow_engine.LogEntry('', '', 'fault')])
+                step = flow_engine.apology(call.flow_version_id.definition, call._flow_context())
+                call._record_step(step)
+                return step.twiml
+        except Exception:  # noqa: BLE001 -- the database itself may be what failed
+            _logger.exception("Could not look up the call to apologise")
+            return flow_engine.apology_twiml()
+
+    @api.model
+    def _twilio_callback(self, account, callback, params):
+        """Run a status-like callback (no TwiML expected): faults are logged, never raised."""
+        try:
+            with self.env.cr.savepoint():
+                callback(account, params)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise
+        except Exception:  # noqa: BLE001 -- Twilio would only retry into the same fault
+            _logger.exception("Telephony callback failed for call %s", params.get('CallSid'))
+
+    @api.model
+    def _find_call(self, account, call_sid):
+        if not call_sid:
+            return self.browse()
+        return self.search([('provider_sid', '=', call_sid),
+                            ('company_id', '=', account.company_id.id)], limit=1)
+
+    # ------------------------------------------------------------------------------------------
+    # Incoming calls
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _twilio_voice(self, account, params):
+        """Answer a new incoming call: reject it, or log it and run its flow's start state."""
+        call = self._find_call(account, params.get('CallSid'))
+        if call:
+            return call._replay_start()
+        company = account.company_id
+        from_number = params.get('From') or ''
+        to_number = params.get('To') or ''
+        number = self.env['telephony.number'].search(
+            [('account_id', '=', account.id), ('phone_number', '=', to_number)], limit=1)
+        flow = number.flow_id.with_context(active_test=False)
+        values = {
+            'provider_sid': params['CallSid'],
+            'direction': 'inbound',
+            'from_number': from_number,
+            'to_number': to_number,
+            'number_id': number.id,
+            'company_id': company.id,
+            'flow_id': flow.id,
+        }
+        if self.env['telephony.blocked.number'].is_blocked(from_number, company):
+            self._create_refused(values, 'blocked', 'blocked')
+            return flow_engine.reject_twiml()
+        version = flow._get_running_version() if flow else flow.published_version_id
+        if not version:
+            self._create_refused(values, 'rejected', 'no_flow')
+            return flow_engine.reject_twiml()
+        if not account._has_credit_for_calls('inbound', to_number, number.number_type):
+            call = self._create_refused(values, 'failed', 'no_credit')
+            return call._say_and_hang_up(self.env._(
+                "We are sorry, this service is temporarily unavailable. Please call again later."))
+        partner, lead = self._match_caller(from_number, company)
+        call = self.create(dict(values, status='in_progress', flow_version_id=version.id,
+                                partner_id=partner.id, lead_id=lead.id))
+        step = flow_engine.start(version.definition, call._flow_context())
+        call._record_step(step)
+        return step.twiml
+
+    def _replay_start(self):
+        """Twilio retried the voice webhook: answer the same, write nothing (SPEC P2)."""
+        self.ensure_one()
+        if self.status in ('blocked', 'rejected'):
+            return flow_engine.reject_twiml()
+        if not self.flow_version_id:
+            return flow_engine.apology_twiml()
+        return flow_engine.start(self.flow_version_id.definition, self._flow_context()).twiml
+
+    @api.model
+    def _create_refused(self, values, status, event):
+        call = self.create(dict(values, status=status, end_date=fields.Datetime.now()))
+        call._add_steps([flow_engine.LogEntry('', '', event)])
+        return call
+
+    def _say_and_hang_up(self, text):
+        response = flow_engine.VoiceResponse()
+        response.say(text)
+        response.hangup()
+        return str(response)
+
+    @api.model
+    def _match_caller(self, phone_number, company):
+        """The contact and the open lead of ``phone_number``: one query each, on the
+        ``phone_sanitized`` index that phone_validation keeps in E.164."""
+        e164 = to_e164(phone_number, company.country_id.code, raise_exception=False)
+        Partner = self.env['res.partner']
+        Lead = self.env['crm.lead']
+        if not e164:
+            return Partner, Lead
+        if 'phone_sanitized' in Partner._fields:
+            partner = Partner.search([('phone_sanitized', '=', e164),
+                                      ('company_id', 'in', (company.id, False))], limit=1)
+        else:
+            # Without the sms module, contacts have no sanitized number: the phone_validation
+            # expression index behind phone_mobile_search serves this exact match.
+            partner = Partner.search([('phone_mobile_search', '=', e164),
+                                      ('company_id', 'in', (company.id, False))], limit=1)
+        lead = Lead.search([('phone_sanitized', '=', e164), ('active', '=', True),
+                            ('company_id', 'in', (company.id, False)),
+                            '|', ('stage_id', '=', False), ('stage_id.is_won', '=', False)],
+                           order='create_date desc, id desc', limit=1)
+        return partner, lead or Lead
+
+    # ------------------------------------------------------------------------------------------
+    # Flow actions (Gather, Dial, Record, Enqueue, Redirect...)
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _twilio_flow_action(self, account, action, params):
+        call = self._find_call(account, params.get('CallSid'))
+        if not call or not call.flow_version_id:
+            raise flow_engine.FlowError("Action %r for a call this database did not start." % action)
+        if action in ('queue_result', 'connect'):
+            call._leave_queue()
+        step = flow_engine.handle(action, call.flow_version_id.definition, params,
+                                  call._flow_context())
+        call._record_step(step)
+        return step.twiml
+
+    def _record_step(self, step):
+        """Keep what the engine decided: the path, the queue the caller entered, the outcome."""
+        self.ensure_one()
+        self._add_steps(step.log)
+        values = {}
+        for entry in step.log:
+            if entry.event in TRANSFER_ENDS:
+                state = self._state_definition(entry.state_id)
+                if state.get('type') in ('transfer_user', 'transfer_group'):
+                    # The last transfer tells why nobody answered, whatever the caller heard next.
+                    values['flow_outcome'] = 'busy' if entry.event == 'busy' else 'missed'
+            elif entry.event == 'queued':
+                state = self._state_definition(entry.state_id)
+                kind, record_id = (('user', state.get('user_id')) if state.get('type') == 'transfer_user'
+                                   else ('group', state.get('group_id')))
+                values.update(queue_name=self._queue_name(kind, record_id),
+                              queue_state=entry.state_id, queued_date=fields.Datetime.now())
+        if step.outcome == 'voicemail':
+            values['status'] = 'voicemail'
+        elif step.outcome and 'flow_outcome' not in values:
+            values['flow_outcome'] = step.outcome
+        if values:
+            self.write(values)
+
+    def _add_steps(self, log, user=None):
+        self.ensure_one()
+        first = (self.step_ids[-1:].sequence or 0) + 1
+        now = fields.Datetime.now()
+        self.env['telephony.call.step'].create([{
+            'call_id': self.id,
+            'sequence': first + index,
+            'date': now,
+            'state_ref': entry.state_id,
+            'state_name': entry.state_name,
+            'event': entry.event,
+            'user_id': user.id if user else False,
+        } for index, entry in enumerate(log)])
+
+    def _state_definition(self, state_id):
+        definition = flow_engine.load_definition(self.flow_version_id.definition)
+        return definition['states'][state_id]
+
+    def _leave_queue(self):
+        self.filtered('queue_name').write({'queue_name': False})
+
+    def _queue_name(self, kind, record_id):
+        """Twilio queue of a user or group: per database, since databases may share an account."""
+        uuid = self.env['ir.config_parameter'].sudo().get_param('database.uuid', '')
+        return f'{kind}-{record_id}-{uuid[:8]}'
+
+    def _flow_context(self):
+        self.ensure_one()
+        return FlowContext(self)
+
+    # ------------------------------------------------------------------------------------------
+    # Status callbacks
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _twilio_status(self, account, params):
+        """Status callback of a call: its end, duration and final status (idempotent)."""
+        call = self._find_call(account, params.get('CallSid'))
+        twilio_status = params.get('CallStatus')
+        if not call or call.end_date:
+            return
+        if twilio_status == 'in-progress' and call.status == 'ringing':
+            call.write({'status': 'in_progress'})
+            return
+        if twilio_status not in ENDED:
+            return
+        values = {'end_date': fields.Datetime.now(), 'queue_name': False,
+                  'duration': int(params.get('CallDuration') or 0)}
+        if call.status not in DECIDED:
+            values['status'] = call._final_status(twilio_status)
+        call.write(values)
+        call._after_end(account)
+
+    def _final_status(self, twilio_status):
+        self.ensure_one()
+        if self.direction == 'outbound':
+            return OUTBOUND_DIAL_STATUS.get(twilio_status, 'failed')
+        if self.answer_date:
+            return 'completed'
+        # Nobody answered: the flow says whether everybody was busy; otherwise it was missed.
+        return 'busy' if self.flow_outcome == 'busy' else 'missed'
+
+    def _after_end(self, account):
+        """The call is over: charge it, and free its owner for the next caller in a queue."""
+        self.ensure_one()
+        if self.duration:
+            account._charge_call(self)
+        if self.user_id and not self.agent_end_date:
+            self.agent_end_date = fields.Datetime.now()
+            self._connect_next_caller(account, self.user_id)
+
+    @api.model
+    def _twilio_agent_status(self, account, params):
+        """Status callback of a softphone leg of ``<Dial><Client>``: who answered (the owner,
+        also in a parallel ring), and when they are free again."""
+        call = self._find_call(account, params.get('ParentCallSid'))
+        telephony_user = self.env['telephony.user'].browse(int(params.get('user') or 0)).exists()
+        if not call or not telephony_user or telephony_user.company_id != call.company_id:
+            return
+        leg_status = params.get('CallStatus')
+        leg_sid = params.get('CallSid')
+        if leg_status == 'in-progress' and not call.answered_leg_sid:
+            call.write({'answered_leg_sid': leg_sid, 'user_id': telephony_user.user_id.id,
+                        'answer_date': fields.Datetime.now(), 'status': 'in_progress'})
+            call._add_steps([flow_engine.LogEntry('', '', 'answered')], user=telephony_user.user_id)
+        elif leg_status in ENDED and leg_sid == call.answered_leg_sid and not call.agent_end_date:
+            call.agent_end_date = fields.Datetime.now()
+            call._connect_next_caller(account, telephony_user.user_id)
+
+    def _connect_next_caller(self, account, user):
+        """``user`` just became free: send the longest-waiting caller of the queues they serve
+        (their own and their groups') to their softphone, through Twilio's Queue API."""
+        telephony_user = self.env['telephony.user'].search(
+            [('user_id', '=', user.id), ('company_id', '=', account.company_id.id)], limit=1)
+        if not telephony_user or telephony_user.availability != 'available':
+            return
+        names = [self._queue_name('user', telephony_user.id)] + [
+            self._queue_name('group', group.id) for group in telephony_user.group_ids]
+        waiting = self.search([('queue_name', 'in', names),
+                               ('company_id', '=', account.company_id.id)],
+                              order='queued_date, id', limit=1)
+        if not waiting:
+            return
+        url = waiting._flow_context().url('connect', state=waiting.queue_state,
+                                          user=telephony_user.id)
+        try:
+            queue_sid = account._provider_call('queue_sid', waiting.queue_name)
+            call_sid = account._provider_call('dequeue_front', queue_sid, url)
+        except UserError:
+            _logger.exception("Could not take a caller out of queue %s", waiting.queue_name)
+            return
+        # Twilio answers with the caller it took, the front of that queue.
+        dequeued = self._find_call(account, call_sid) if call_sid else waiting
+        dequeued._leave_queue()
+
+    # ------------------------------------------------------------------------------------------
+    # Outgoing calls (the softphone's TwiML App)
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _twilio_outgoing(self, account, params):
+        """Answer the TwiML App of a softphone placing a call: dial the number, or explain why
+        not and hang up. The call is logged either way."""
+        _ = self.env._
+        company = account.company_id
+        telephony_user = self.env['telephony.user']._from_client_identity(params.get('From'))
+        destination = (params.get('To') or '').strip()
+        values = {
+            'provider_sid': params['CallSid'],
+            'direction': 'outbound',
+            'from_number': params.get('CallerId') or False,
+            'to_number': destination,
+            'company_id': company.id,
+            'user_id': telephony_user.user_id.id,
+        }
+        call = self._find_call(account, params['CallSid'])
+        if call:
+            raise flow_engine.FlowError("Twilio retried an outgoing call that was already placed.")
+        if not telephony_user or telephony_user.company_id != company \
+                or not telephony_user.allow_outbound:
+            self._create_refused(values, 'failed', 'not_allowed')
+            return self._say_and_hang_up(_(
+                "You are not allowed to make outgoing calls. Ask your telephony administrator."))
+        try:
+            destination = self.env['telephony.blocked.number']._check_outbound_destination(
+                destination, company)
+        except UserError:
+            self._create_refused(values, 'failed', 'destination_refused')
+            return self._say_and_hang_up(_("This number cannot be called from here."))
+        values['to_number'] = destination
+        caller_ids = telephony_user._get_outgoing_caller_ids()
+        requested = to_e164(params.get('CallerId'), company.country_id.code, raise_exception=False)
+        caller_id = requested if requested in caller_ids else (caller_ids[:1] or [False])[0]
+        if not caller_id:
+            self._create_refused(values, 'failed', 'no_caller_id')
+            return self._say_and_hang_up(_(
+                "You have no outgoing caller ID. Ask your telephony administrator to give you one."))
+        values['from_number'] = caller_id
+        values['number_id'] = self.env['telephony.number'].search(
+            [('account_id', '=', account.id), ('phone_number', '=', caller_id)], limit=1).id
+        number_type = _number_type(destination)
+        time_limit = account._has_credit_for_calls('outbound', destination, number_type) \
+            and account._outbound_time_limit(destination, number_type)
+        if not time_limit:
+            self._create_refused(values, 'failed', 'no_credit')
+            return self._say_and_hang_up(_(
+                "Your company has no credits left for calls. Ask your telephony administrator to "
+                "buy credits."))
+        partner, lead = self._match_caller(destination, company)
+        call = self.create(dict(values, status='ringing', partner_id=partner.id, lead_id=lead.id))
+        call._add_steps([flow_engine.LogEntry('', '', 'dialing')], user=telephony_user.user_id)
+        response = flow_engine.VoiceResponse()
+        recording = {}
+        if telephony_user.record_outbound:
+            recording = {'record': 'record-from-answer-dual',
+                         'recording_status_callback': account._webhook_url(RECORDING_ROUTE),
+                         'recording_status_callback_event': 'completed'}
+        dial = response.dial(caller_id=caller_id, time_limit=time_limit, method='POST',
+                             action=account._webhook_url(OUTBOUND_DIAL_ROUTE),
+                             **recording)
+        dial.number(destination)
+        return str(response)
+
+    @api.model
+    def _twilio_outbound_dial(self, account, params):
+        """Dial action of an outgoing call: the callee's answer decides the status, the talk
+        time its duration; the call is then charged (idempotent: a retry changes nothing)."""
+        call = self._find_call(account, params.get('CallSid'))
+        if call and not call.end_date:
+            dial_status = params.get('DialCallStatus')
+            duration = int(params.get('DialCallDuration') or 0)
+            now = fields.Datetime.now()
+            call.write({
+                'status': OUTBOUND_DIAL_STATUS.get(dial_status, 'failed'),
+                'duration': duration,
+                'answer_date': duration and now - timedelta(seconds=duration),
+                'end_date': now,
+            })
+            call._after_end(account)
+        response = flow_engine.VoiceResponse()
+        response.hangup()
+        return str(response)
+
+
+def _number_type(e164):
+    """Our number type of a destination: 'mobile', 'toll_free' or 'local' (the rate to apply)."""
+    try:
+        return PHONE_NUMBER_TYPES.get(phonenumbers.number_type(phonenumbers.parse(e164)), 'local')
+    except phonenumbers.NumberParseException:
+        return 'local'
+
+
+class FlowContext:
+    """The flow engine's view of the Odoo database for one call (``flow_engine.CallContext``).
+
+    Routing states are read once per webhook for the whole company (two queries, U3).
+    """
+
+    def __init__(self, call):
+        self.call = call
+        self.env = call.env
+        self.account = call.env['telephony.account']._get_for_company(call.company_id).sudo()
+        self._statuses = None
+
+    def url(self, action, **params):
+        return self._url(FLOW_ROUTE + action, params)
+
+    def _url(self, route, params):
+        query = urlencode(sorted((key, str(value)) for key, value in params.items()))
+        return self.account._webhook_url(route) + ('?' + query if query else '')
+
+    def user_status(self, user_id):
+        if self._statuses is None:
+            self._statuses = self.env['telephony.user'].sudo().search(
+                [('company_id', '=', self.call.company_id.id)])._get_routing_states()
+        return self._statuses.get(user_id, 'offline')
+
+    def client_identity(self, user_id):
+        return self.env['telephony.user'].sudo().browse(user_id).client_identity
+
+    def group_members(self, group_id):
+        group = self.env['telephony.group'].sudo().browse(group_id).exists()
+        if not group or group.company_id != self.call.company_id:
+            return []
+        return group._members_in_sign_in_order().ids
+
+    def queue_name(self, kind, record_id):
+        return self.call._queue_name(kind, record_id)
+
+    def queue_size(self, queue_name):
+        return self.call.search_count([('queue_name', '=', queue_name)])
+
+    def audio_url(self, message):
+        attachment = self.env['ir.attachment'].sudo().browse(
+            int(message.get('attachment_id') or 0)).exists()
+        if not attachment:
+            return None
+        token = attachment.generate_access_token()[0]
+        return self.account._webhook_url(f'/web/content/{attachment.id}?access_token={token}')
+
+    def recording_callback_url(self):
+        return self.account._webhook_url(RECORDING_ROUTE)
+
+    def client_status_callback_url(self, user_id):
+        return self._url(CLIENT_STATUS_ROUTE, {'user': user_id})
+
+    def now(self):
+        return time.time()
+
+    def translate(self, text):
+        lang = self.call.company_id.partner_id.lang or 'en_US'
+        return self.env(context=dict(self.env.context, lang=lang))._(text)

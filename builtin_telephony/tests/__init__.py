@@ -1,3 +1,4 @@
+from . import test_call_flows
 from . import test_flow_definition
 from . import test_flow_engine
 from . import test_numbers

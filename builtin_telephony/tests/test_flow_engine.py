@@ -572,6 +572,19 @@ class TestQueue(EngineCase):
                 self.assertEqual(step.outcome, outcome)
 
 
+    def test_dequeued_caller_rings_the_freed_user(self):
+        step = self.follow(BASE + 'connect?state=team&user=13')
+        dial = parse(step.twiml)[0]
+        self.assertEqual((dial.tag, dial.get('timeout')), ('Dial', '25'))
+        self.assertEqual([client.text for client in dial], ['user-13'])
+        self.assertRoute(dial.get('action'), 'dial', state='team')
+        self.assertEqual(self.events(step), [('team', 'dequeued'), ('team', 'ringing')])
+        self.assertEqual(step.user_ids, [13])
+        # The freed user does not answer: the state's timeout, as for any ring.
+        step = self.follow(dial.get('action'), DialCallStatus='no-answer')
+        self.assertVoicemail(parse(step.twiml))
+
+
 class TestTransferGroup(EngineCase):
 
     def test_parallel_rings_every_free_member_at_once(self):

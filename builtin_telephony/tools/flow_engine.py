@@ -34,6 +34,7 @@ Three things live here:
   ``queue_wait`` (waitUrl)        —                          :func:`queue_wait`
   ``queue_result`` (Enqueue act.) ``QueueResult``            :func:`on_queue_result`
   ``event`` (our Redirects)       —                          :func:`on_event`
+  ``connect`` (dequeued caller)   —                          :func:`connect_from_queue`
   ==============================  =========================  =================================
 
   :func:`handle` dispatches an action route's parameters (its query string merged with Twilio's
@@ -584,8 +585,8 @@ class CallContext(Protocol):
 
 class LogEntry(NamedTuple):
     """One step of the call's path. ``event`` is 'entered', an event name ('next', '1',
-    'timeout', 'busy', ...) or one of 'invalid_key', 'ringing', 'queued', 'answered', 'bridged',
-    'voicemail', 'hangup'."""
+    'timeout', 'busy', ...) or one of 'invalid_key', 'ringing', 'queued', 'dequeued', 'answered',
+    'bridged', 'voicemail', 'hangup'."""
     state_id: str
     state_name: str
     event: str
@@ -896,6 +897,20 @@ def on_queue_result(definition, state_id, queue_result, ctx):
     return walk.step()
 
 
+def connect_from_queue(definition, state_id, user_id, ctx):
+    """Answer the URL a queued caller is sent to when ``user_id`` became free.
+
+    The Odoo layer takes the longest-waiting caller out of the queue (Twilio's Queue API) and
+    points the call here: the freed user's softphone rings with the state's settings, and the
+    Dial action goes on like any other of the state (answered, or its ``timeout``).
+    """
+    walk = _Walk(definition, ctx)
+    state = walk.state(state_id)
+    walk.note(state_id, 'dequeued')
+    _dial(walk, state_id, state, [user_id], _setting(state, 'ring_timeout'))
+    return walk.step()
+
+
 def handle(action, definition, params, ctx):
     """Answer the action route ``/telephony/twilio/<action>``.
 
@@ -920,6 +935,8 @@ def handle(action, definition, params, ctx):
             return queue_wait(definition, state_id, ctx)
         if action == 'queue_result':
             return on_queue_result(definition, state_id, params.get('QueueResult'), ctx)
+        if action == 'connect' and params.get('user'):
+            return connect_from_queue(definition, state_id, int(params['user']), ctx)
         if action == 'event' and params.get('event'):
             return on_event(definition, state_id, params['event'], ctx)
     except ValueError as error:
@@ -927,29 +944,35 @@ def handle(action, definition, params, ctx):
     raise FlowError('Unknown webhook action %r.' % action)
 
 
-def apology_twiml(definition=None, ctx=None):
-    """The TwiML answered when a webhook fails: an apology, then the flow's first voicemail
-    state (in walk order) when there is one and a context to build it, else a polite hangup.
+def apology(definition=None, ctx=None):
+    """The Step answered when a webhook fails: an apology, then the flow's first voicemail
+    state (in walk order) when there is one and a context to build it, else a polite hangup
+    (outcome 'missed').
 
     Never raises: it is the last answer the caller gets.
     """
     _ = ctx.translate if ctx else _identity
-    apology = _('We are sorry, something went wrong.')
+    text = _('We are sorry, something went wrong.')
     try:
         loaded = load_definition(definition) if definition else {}
         voicemail = next((state_id for state_id in walk_order(loaded)
                           if _states(loaded)[state_id].get('type') == 'voicemail'), None)
         if voicemail and ctx:
             walk = _Walk(loaded, ctx)
-            walk.response.say(apology)
+            walk.response.say(text)
             walk.enter(voicemail)
-            return walk.step().twiml
+            return walk.step()
     except Exception:  # noqa: BLE001 -- the fault may be in ctx itself; fall back to hanging up
         _logger.exception('Could not offer voicemail after a failed webhook')
     response = VoiceResponse()
-    response.say(apology)
+    response.say(text)
     response.hangup()
-    return str(response)
+    return Step(twiml=str(response), outcome='missed')
+
+
+def apology_twiml(definition=None, ctx=None):
+    """The TwiML of :func:`apology`."""
+    return apology(definition, ctx).twiml
 
 
 def reject_twiml(reason='rejected'):
