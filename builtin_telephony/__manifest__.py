@@ -33,6 +33,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
         'data/telephony_wallet_cron.xml',
         'views/telephony_number_views.xml',
         'wizard/telephony_number_buy_views.xml',
+        'wizard/telephony_credit_buy_views.xml',
         'views/telephony_user_views.xml',
         'views/telephony_group_views.xml',
         'views/telephony_blocked_number_views.xml',
@@ -40,6 +41,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
         'views/telephony_flow_views.xml',
         'wizard/telephony_flow_transfer_views.xml',
         'views/telephony_call_views.xml',
+        'views/telephony_wallet_views.xml',
         'views/telephony_account_views.xml',
         'views/res_config_settings_views.xml',
         'views/telephony_menus.xml',
@@ -49,6 +51,9 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
         'demo/telephony_users_demo.xml',
     ],
     'assets': {
+        'web.assets_backend': [
+            'builtin_telephony/static/src/components/credit_analytics/*',
+        ],
         'web.assets_tests': [
             'builtin_telephony/static/tests/tours/**/*',
         ],

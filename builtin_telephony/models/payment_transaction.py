@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 
 
 class PaymentTransaction(models.Model):
@@ -10,6 +10,15 @@ class PaymentTransaction(models.Model):
     telephony_credits = fields.Float("Telephony credits", digits=(16, 2), readonly=True)
     telephony_kind = fields.Selection(
         [('purchase', "Credit purchase"), ('auto_recharge', "Auto-recharge")], readonly=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A payment made on the payment page for a credit purchase: tie it to the purchase.
+        for vals in vals_list:
+            if not vals.get('telephony_account_id'):
+                vals.update(self.env['telephony.credit.buy']._purchase_values_for_reference(
+                    vals.get('reference'), vals.get('amount'), vals.get('currency_id')))
+        return super().create(vals_list)
 
     def _post_process(self):
         """Put the credits of done payments in the wallet; report failed auto-recharges.
@@ -28,4 +37,4 @@ class PaymentTransaction(models.Model):
                                   currency=tx.currency_id.name))
             elif tx.state in ('error', 'cancel') and tx.telephony_kind == 'auto_recharge':
                 account._notify_auto_recharge_failure(
-                    tx.reference, tx.state_message or _("the payment was declined."))
+                    tx.reference, tx.state_message or _("the payment was declined"))

@@ -1,5 +1,7 @@
 import logging
 import secrets
+import threading
+from datetime import timedelta
 
 import psycopg2
 
@@ -7,7 +9,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..tools import rating
+from ..tools import rating, wallet_periods
 from ..tools.gateways import get_gateway
 from ..tools.provider_errors import TelephonyProviderError
 
@@ -99,6 +101,11 @@ class TelephonyAccount(models.Model):
         domain="[('partner_id', '=', company_partner_id)]",
         help="A saved payment method of the company, charged for every auto-recharge.")
     company_partner_id = fields.Many2one(related='company_id.partner_id')
+    # Payment tokens are readable by their owner only (payment's record rule); the company's
+    # saved methods are offered to telephony administrators through this selection instead.
+    auto_recharge_token_choice = fields.Selection(
+        selection='_selection_company_tokens', string="Pay with ",
+        compute='_compute_auto_recharge_token_choice', inverse='_inverse_auto_recharge_token_choice')
     auto_recharge_notified_reference = fields.Char(
         readonly=True, copy=False,
         help="The shortage for which administrators were last told that no auto-recharge "
@@ -148,6 +155,24 @@ class TelephonyAccount(models.Model):
     def _get_balance(self):
         self.ensure_one()
         return self._get_balances().get(self.id, 0.0)
+
+    @api.model
+    def _selection_company_tokens(self):
+        """``[(token id, name)]``: the saved payment methods of the current company's partner."""
+        tokens = self.env['payment.token'].sudo().search([
+            ('partner_id', '=', self.env.company.partner_id.id),
+            ('provider_id.state', 'in', ('enabled', 'test')),
+        ])
+        return [(str(token.id), '%s (%s)' % (token.display_name, token.provider_id.name)) for token in tokens]
+
+    @api.depends('auto_recharge_token_id')
+    def _compute_auto_recharge_token_choice(self):
+        for account in self:
+            account.auto_recharge_token_choice = str(account.sudo().auto_recharge_token_id.id or '') or False
+
+    def _inverse_auto_recharge_token_choice(self):
+        for account in self:
+            account.sudo().auto_recharge_token_id = int(account.auto_recharge_token_choice or 0) or False
 
     @api.depends('number_ids')
     def _compute_number_count(self):
@@ -479,6 +504,80 @@ class TelephonyAccount(models.Model):
     # Auto-recharge (SPEC W4)
     # ------------------------------------------------------------------------------------------
 
+    def action_view_purchase_history(self):
+        """Credit purchase history (the "…" menu): date, purchasing user, credits (SPEC W7)."""
+        self.ensure_one()
+        return {
+            'type': 'ir.actions.act_window',
+            'name': _("Credit purchase history"),
+            'res_model': 'telephony.wallet.transaction',
+            'view_mode': 'list',
+            'views': [(self.env.ref('builtin_telephony.telephony_wallet_transaction_view_list_purchases').id, 'list')],
+            'domain': [('account_id', '=', self.id), ('kind', 'in', ['purchase', 'auto_recharge', 'adjustment'])],
+            'target': 'new',
+            'context': {'create': False},
+        }
+
+    def action_view_transactions(self):
+        """Every credit movement, as a list, a graph and a pivot by kind and period (SPEC W6)."""
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id(
+            'builtin_telephony.telephony_wallet_transaction_action')
+        action['domain'] = [('account_id', '=', self.id)]
+        return action
+
+    # Kinds counted as credits purchased / used by the analytics; a refund gives back used credits.
+    PURCHASED_KINDS = ('purchase', 'auto_recharge', 'adjustment')
+    USED_KINDS = ('number', 'call', 'storage', 'refund')
+
+    def get_credit_analytics(self, period='this_month', date_from=None, date_to=None):
+        """Credits available, purchased and used in a period, with a series for the chart (SPEC W6).
+
+        One aggregate query over the ledger's ``(account_id, date, kind, credits)`` index.
+
+        :param period: one of ``tools.wallet_periods.PERIODS``
+        :param date_from: with ``custom``, first day (ISO date string), included
+        :param date_to: with ``custom``, last day, included
+        :return: ``{'available', 'purchased', 'used', 'date_from', 'date_to', 'bucket',
+            'series': [{'label', 'purchased', 'used'}]}`` in credits
+        """
+        self.ensure_one()
+        self.check_access('read')
+        if not self.env.user.has_group(ADMIN_GROUP):
+            raise UserError(_("Only telephony administrators see the credit analytics."))
+        today = fields.Date.context_today(self)
+        try:
+            start, end = wallet_periods.period_range(
+                period, today, fields.Date.to_date(date_from), fields.Date.to_date(date_to))
+        except ValueError as error:
+            raise UserError(_("Choose a period, or both dates of a custom range.")) from error
+        bucket = wallet_periods.bucket_for(start, end)
+        tz = self.env.user.tz or 'UTC'
+        self.env['telephony.wallet.transaction'].flush_model()
+        self.env.cr.execute(SQL(
+            """
+            SELECT date_trunc(%(bucket)s, timezone(%(tz)s, timezone('UTC', date)))::date AS day,
+                   COALESCE(SUM(credits) FILTER (WHERE kind IN %(purchased)s), 0),
+                   COALESCE(-SUM(credits) FILTER (WHERE kind IN %(used)s), 0)
+              FROM telephony_wallet_transaction
+             WHERE account_id = %(account)s
+               AND date >= timezone('UTC', timezone(%(tz)s, %(start)s::timestamp))
+               AND date < timezone('UTC', timezone(%(tz)s, %(end)s::timestamp))
+          GROUP BY 1 ORDER BY 1
+            """, bucket=bucket, tz=tz, purchased=self.PURCHASED_KINDS, used=self.USED_KINDS,
+            account=self.id, start=start, end=end))
+        rows = self.env.cr.fetchall()
+        return {
+            'available': self._get_balance(),
+            'purchased': sum(row[1] for row in rows),
+            'used': sum(row[2] for row in rows),
+            'date_from': fields.Date.to_string(start),
+            'date_to': fields.Date.to_string(end - timedelta(days=1)),
+            'bucket': bucket,
+            'series': [{'label': fields.Date.to_string(day), 'purchased': purchased, 'used': used}
+                       for day, purchased, used in rows],
+        }
+
     def _auto_recharge_reference(self):
         """The payment reference of the recharge of the current shortage.
 
@@ -518,7 +617,8 @@ class TelephonyAccount(models.Model):
         accounts = self.sudo().search([('auto_recharge', '=', True), ('partner_managed', '=', False)])
         for account in accounts:
             if account._needs_auto_recharge():
-                account._auto_recharge(commit=True)
+                # Not in tests: they run in one transaction that must not be committed.
+                account._auto_recharge(commit=not getattr(threading.current_thread(), 'testing', False))
 
     def _auto_recharge(self, commit=False):
         """Buy ``auto_recharge_amount`` credits with the saved token, once per shortage.
@@ -537,8 +637,8 @@ class TelephonyAccount(models.Model):
         token = account.auto_recharge_token_id
         if not token.active or token.provider_id.state not in ('enabled', 'test'):
             account._notify_auto_recharge_failure(reference, _(
-                "No saved payment method can be charged. Choose one in the auto-recharge "
-                "settings on the Plan details tab, or buy credits."))
+                "no saved payment method can be charged: choose one in the auto-recharge "
+                "settings on the Plan details tab, or buy credits"))
             return PaymentTransaction
         try:
             with self.env.cr.savepoint():
@@ -591,7 +691,7 @@ class TelephonyAccount(models.Model):
         account.auto_recharge_notified_reference = reference
         account.message_post(
             subject=_("Auto-recharge failed"),
-            body=_("%(credits).2f credits could not be bought: %(reason)s It will not be tried "
+            body=_("%(credits).2f credits could not be bought (%(reason)s). It will not be tried "
                    "again until credits are added.", credits=account.auto_recharge_amount,
                    reason=reason),
             partner_ids=account._telephony_admins().partner_id.ids,

@@ -9,6 +9,8 @@ from . import test_security
 from . import test_twilio_gateway
 from . import test_uninstall
 from . import test_wallet
+from . import test_wallet_payment
+from . import test_plan_tour
 from . import test_block_list
 from . import test_caller_id
 from . import test_telephony_users

@@ -6,6 +6,7 @@ their own committed company and account, and give every thread its own registry 
 import contextlib
 import threading
 import time
+import uuid
 
 from psycopg2 import errors
 
@@ -64,7 +65,8 @@ def committed_account(registry, **values):
     :yield: the account id
     """
     def create(env):
-        company = env['res.company'].create({'name': 'Concurrent Wallet Test Co', 'currency_id': env.ref('base.USD').id})
+        company = env['res.company'].create({'name': f'Concurrent Wallet Test Co {uuid.uuid4().hex[:8]}',
+                                             'currency_id': env.ref('base.USD').id})
         account = env['telephony.account'].create(dict(values, company_id=company.id, provider='sandbox'))
         return company.id, account.id
 
@@ -73,7 +75,12 @@ def committed_account(registry, **values):
         yield account_id
     finally:
         def drop(env):
+            # The ledger is never unlinked through the ORM; payments may not vanish under it.
+            env.cr.execute("DELETE FROM telephony_wallet_transaction WHERE account_id = %s", [account_id])
             env['payment.transaction'].search([('telephony_account_id', '=', account_id)]).unlink()
+            company_partner = env['res.company'].browse(company_id).partner_id
+            env['payment.token'].with_context(active_test=False).search(
+                [('partner_id', '=', company_partner.id)]).unlink()
             env['telephony.account'].browse(account_id).unlink()
             company = env['res.company'].browse(company_id)
             partner = company.partner_id

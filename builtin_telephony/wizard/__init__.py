@@ -1,2 +1,3 @@
 from . import telephony_number_buy
 from . import telephony_flow_transfer
+from . import telephony_credit_buy

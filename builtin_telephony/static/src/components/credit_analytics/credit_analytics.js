@@ -1,0 +1,111 @@
+/** @odoo-module **/
+import { Component, onMounted, onWillStart, onWillUnmount, useRef, useState } from "@odoo/owl";
+import { _t } from "@web/core/l10n/translation";
+import { loadBundle } from "@web/core/assets";
+import { registry } from "@web/core/registry";
+import { useService } from "@web/core/utils/hooks";
+import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
+
+/**
+ * Credit analytics of the Plan details tab (SPEC W6): credits purchased and used in a period,
+ * and a bar chart of both, from `telephony.account.get_credit_analytics`.
+ * Chart.js is Odoo's own, loaded as the graph view loads it.
+ */
+export class CreditAnalytics extends Component {
+    static template = "builtin_telephony.CreditAnalytics";
+    static props = { ...standardWidgetProps };
+
+    setup() {
+        this.orm = useService("orm");
+        this.canvasRef = useRef("canvas");
+        this.periods = [
+            ["this_week", _t("This week")],
+            ["last_week", _t("Last week")],
+            ["this_month", _t("This month")],
+            ["last_month", _t("Last month")],
+            ["this_quarter", _t("This quarter")],
+            ["last_quarter", _t("Last quarter")],
+            ["custom", _t("Custom range")],
+        ];
+        this.state = useState({
+            period: "this_month",
+            dateFrom: "",
+            dateTo: "",
+            figures: null,
+            error: "",
+        });
+        this.chart = null;
+        onWillStart(async () => {
+            await loadBundle("web.chartjs_lib");
+            await this.load();
+        });
+        onMounted(() => this.renderChart());
+        onWillUnmount(() => this.chart?.destroy());
+    }
+
+    async load() {
+        const { period, dateFrom, dateTo } = this.state;
+        if (period === "custom" && (!dateFrom || !dateTo)) {
+            this.state.error = _t("Choose both dates of the custom range.");
+            return;
+        }
+        this.state.error = "";
+        this.state.figures = await this.orm.call(
+            "telephony.account",
+            "get_credit_analytics",
+            [[this.props.record.resId], period],
+            { date_from: dateFrom || false, date_to: dateTo || false }
+        );
+    }
+
+    async onPeriodChange(ev) {
+        this.state.period = ev.target.value;
+        await this.refresh();
+    }
+
+    async onDateChange(field, ev) {
+        this.state[field] = ev.target.value;
+        await this.refresh();
+    }
+
+    async refresh() {
+        await this.load();
+        this.renderChart();
+    }
+
+    formatCredits(value) {
+        return (value || 0).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    }
+
+    renderChart() {
+        const figures = this.state.figures;
+        if (!figures || !this.canvasRef.el) {
+            return;
+        }
+        const data = {
+            labels: figures.series.map((point) => point.label),
+            datasets: [
+                { label: _t("Credits purchased"), data: figures.series.map((p) => p.purchased), backgroundColor: "#28a745" },
+                { label: _t("Credits used"), data: figures.series.map((p) => p.used), backgroundColor: "#dc3545" },
+            ],
+        };
+        if (this.chart) {
+            this.chart.data = data;
+            this.chart.update();
+            return;
+        }
+        this.chart = new Chart(this.canvasRef.el, {
+            type: "bar",
+            data,
+            options: {
+                maintainAspectRatio: false,
+                animation: false,
+                scales: { y: { beginAtZero: true } },
+            },
+        });
+    }
+}
+
+registry.category("view_widgets").add("telephony_credit_analytics", {
+    component: CreditAnalytics,
+});

@@ -1,0 +1,247 @@
+"""Buying credits and auto-recharge through Odoo's payment module, with payment_demo (SPEC W2, W4, W7)."""
+from urllib.parse import parse_qs, urlparse
+
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import TelephonyCase
+from .wallet_concurrency import committed_account, run_concurrently, run_in_new_transaction
+
+
+def demo_provider(env):
+    provider = env.ref('payment.payment_provider_demo').sudo()
+    if provider.state == 'disabled':
+        provider.state = 'test'
+    return provider
+
+
+def demo_token(env, partner, simulated_state='done'):
+    provider = demo_provider(env)
+    return env['payment.token'].sudo().create({
+        'provider_id': provider.id,
+        'payment_method_id': (provider.payment_method_ids[:1] or env.ref('payment.payment_method_unknown')).id,
+        'partner_id': partner.id,
+        'payment_details': '4242',
+        'provider_ref': 'demo-token-%s' % simulated_state,
+        'demo_simulated_state': simulated_state,
+    })
+
+
+@tagged('post_install', '-at_install')
+class TestBuyCredits(TelephonyCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider = demo_provider(cls.env)
+        cls.start_balance = cls.account.balance
+        cls.Wizard = cls.env['telephony.credit.buy'].with_user(cls.telephony_admin)
+
+    def _purchases(self):
+        return self.env['telephony.wallet.transaction'].search(
+            [('account_id', '=', self.account.id), ('kind', '=', 'purchase')])
+
+    def _pay_on_payment_page(self, credits, simulated_state):
+        """What /payment/pay and the demo form do: a transaction from the wizard's link, then
+        the demo provider's notification and Odoo's post-processing (twice, as the status poll
+        and the cron may both run it)."""
+        wizard = self.Wizard.create({'account_id': self.account.id, 'credits': credits})
+        action = wizard.action_pay()
+        query = {key: values[0] for key, values in parse_qs(urlparse(action['url']).query).items()}
+        self.assertEqual(urlparse(action['url']).path, '/payment/pay')
+        self.assertEqual(float(query['amount']), wizard.price)
+        Transaction = self.env['payment.transaction'].with_user(self.telephony_admin).sudo()
+        tx = Transaction.create({
+            'provider_id': self.provider.id,
+            'payment_method_id': self.provider.payment_method_ids[:1].id,
+            'reference': Transaction._compute_reference('demo', prefix=query['reference']),
+            'amount': float(query['amount']),
+            'currency_id': int(query['currency_id']),
+            'partner_id': int(query['partner_id']),
+            'operation': 'online_direct',
+        })
+        tx._handle_notification_data('demo', {'reference': tx.reference, 'payment_details': '4242',
+                                              'simulated_state': simulated_state})
+        tx._post_process()
+        tx._post_process()
+        return tx
+
+    def test_the_price_is_shown_in_the_company_currency(self):
+        wizard = self.Wizard.create({'account_id': self.account.id, 'credits': 25})
+        self.assertEqual(wizard.currency_id, self.company.currency_id)
+        self.assertAlmostEqual(wizard.price, self.account._credits_price(25))
+
+    def test_a_done_payment_adds_the_credits_once(self):
+        tx = self._pay_on_payment_page(40, 'done')
+        self.assertEqual(tx.state, 'done')
+        self.assertEqual((tx.telephony_account_id, tx.telephony_credits), (self.account, 40))
+        purchase = self._purchases()
+        self.assertEqual(len(purchase), 1)
+        self.assertEqual((purchase.credits, purchase.reference, purchase.user_id, purchase.payment_transaction_id),
+                         (40, tx.reference, self.telephony_admin, tx))
+        self.assertAlmostEqual(self.account.balance, self.start_balance + 40)
+
+    def test_a_failed_or_cancelled_payment_adds_nothing(self):
+        for state, expected in [('error', 'error'), ('cancel', 'cancel')]:
+            tx = self._pay_on_payment_page(40, state)
+            self.assertEqual(tx.state, expected)
+        self.assertFalse(self._purchases())
+        self.assertAlmostEqual(self.account.balance, self.start_balance)
+
+    def test_a_tampered_amount_buys_no_credits(self):
+        wizard = self.Wizard.create({'account_id': self.account.id, 'credits': 40})
+        tx = self.env['payment.transaction'].sudo().create({
+            'provider_id': self.provider.id, 'payment_method_id': self.provider.payment_method_ids[:1].id,
+            'reference': wizard.payment_reference, 'amount': 1.0,
+            'currency_id': self.company.currency_id.id, 'partner_id': self.company.partner_id.id,
+        })
+        self.assertFalse(tx.telephony_account_id)
+
+    def test_pay_with_a_saved_payment_method(self):
+        token = demo_token(self.env, self.company.partner_id)
+        wizard = self.Wizard.create({'account_id': self.account.id, 'credits': 15, 'token_choice': str(token.id)})
+        action = wizard.action_pay()
+        self.assertEqual(action['params']['type'], 'success')
+        self.assertAlmostEqual(self.account.balance, self.start_balance + 15)
+        self.assertEqual(self._purchases().user_id, self.telephony_admin)
+
+    def test_a_declined_saved_payment_method_says_what_to_do(self):
+        token = demo_token(self.env, self.company.partner_id, 'error')
+        wizard = self.Wizard.create({'account_id': self.account.id, 'credits': 15, 'token_choice': str(token.id)})
+        with self.assertRaisesRegex(UserError, "Try another payment method"):
+            wizard.action_pay()
+        self.assertAlmostEqual(self.account.balance, self.start_balance)
+
+    def test_credits_to_buy_must_be_sensible(self):
+        for credits in (0, -5, 1_000_000):
+            with self.assertRaises(UserError):
+                self.Wizard.create({'account_id': self.account.id, 'credits': credits}).action_pay()
+
+    def test_a_salesman_cannot_buy_credits(self):
+        with self.assertRaises(Exception):
+            self.env['telephony.credit.buy'].with_user(self.telephony_salesman).create(
+                {'account_id': self.account.id, 'credits': 10}).action_pay()
+
+    def test_purchase_history_lists_purchases_only(self):
+        self._pay_on_payment_page(12, 'done')
+        self.account.add_credits(3, 'manual')
+        self.account._charge('call', 1, 'CA-history')
+        action = self.account.with_user(self.telephony_admin).action_view_purchase_history()
+        history = self.env['telephony.wallet.transaction'].search(action['domain'])
+        self.assertEqual(set(history.mapped('kind')), {'adjustment', 'purchase'})
+        self.assertIn('manual', history.mapped('reference'))
+        self.assertNotIn('CA-history', history.mapped('reference'))
+
+
+@tagged('post_install', '-at_install')
+class TestAutoRecharge(TelephonyCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account.write({
+            'auto_recharge': True, 'auto_recharge_min': 10, 'auto_recharge_amount': 50,
+            'auto_recharge_token_id': demo_token(cls.env, cls.company.partner_id).id,
+        })
+
+    def _recharges(self):
+        return self.env['telephony.wallet.transaction'].search(
+            [('account_id', '=', self.account.id), ('kind', '=', 'auto_recharge')])
+
+    def test_a_charge_below_the_minimum_wakes_the_recharge_cron(self):
+        cron = self.env.ref('builtin_telephony.ir_cron_telephony_auto_recharge')
+        Trigger = self.env['ir.cron.trigger']
+        triggers_before = Trigger.search([('cron_id', '=', cron.id)])
+        self.account._charge('call', self.account.balance - 20, 'CA-above')  # 20 left: above 10
+        self.assertEqual(Trigger.search([('cron_id', '=', cron.id)]), triggers_before)
+        self.account._charge('call', 15, 'CA-below')  # 5 left
+        self.assertEqual(len(Trigger.search([('cron_id', '=', cron.id)]) - triggers_before), 1)
+        self.env['telephony.account']._cron_auto_recharge()
+        self.assertEqual(len(self._recharges()), 1)
+        self.assertAlmostEqual(self.account.balance, 55)
+
+    def test_one_recharge_per_shortage(self):
+        self.account._charge('call', self.account.balance - 5, 'CA-dip')
+        first = self.account._auto_recharge()
+        self.assertEqual(first.state, 'done')
+        self.assertAlmostEqual(self.account.balance, 55)
+        # The cron runs again while the balance is fine: nothing.
+        self.env['telephony.account']._cron_auto_recharge()
+        self.assertEqual(len(self._recharges()), 1)
+        # A new shortage after the recharge: a new recharge.
+        self.account._charge('call', 50, 'CA-dip-2')
+        self.env['telephony.account']._cron_auto_recharge()
+        self.assertEqual(len(self._recharges()), 2)
+        self.assertAlmostEqual(self.account.balance, 55)
+
+    def test_a_failed_recharge_notifies_once_and_is_not_retried(self):
+        self.account.auto_recharge_token_id = demo_token(self.env, self.company.partner_id, 'error')
+        self.account._charge('call', self.account.balance - 5, 'CA-dip')
+        messages_before = len(self.account.message_ids)
+        Account = self.env['telephony.account']
+        for _run in range(3):
+            Account._cron_auto_recharge()
+        txs = self.env['payment.transaction'].search([('telephony_account_id', '=', self.account.id)])
+        self.assertEqual((len(txs), txs.state), (1, 'error'))
+        # (Field tracking of the set-up also posts; only the notices count here.)
+        notices = self.account.message_ids[:len(self.account.message_ids) - messages_before].filtered('subject')
+        self.assertEqual(notices.mapped('subject'), ['Auto-recharge failed'])
+        self.assertIn(self.telephony_admin.partner_id, notices.partner_ids)
+        self.assertFalse(self._recharges())
+        self.assertAlmostEqual(self.account.balance, 5)
+        # An administrator adds credits: the next shortage may be recharged again.
+        self.account.add_credits(1, 'manual-after-failure')
+        self.account.auto_recharge_token_id = demo_token(self.env, self.company.partner_id)
+        Account._cron_auto_recharge()
+        self.assertEqual(len(self._recharges()), 1)
+
+    def test_a_recharge_without_payment_method_tells_administrators(self):
+        self.account.auto_recharge_token_id = False
+        self.account._charge('call', self.account.balance - 5, 'CA-dip')
+        messages_before = len(self.account.message_ids)
+        self.env['telephony.account']._cron_auto_recharge()
+        self.env['telephony.account']._cron_auto_recharge()
+        notices = self.account.message_ids[:len(self.account.message_ids) - messages_before].filtered('subject')
+        self.assertEqual(len(notices), 1)
+        self.assertIn('payment method', notices.body)
+
+    def test_partner_managed_accounts_have_no_auto_recharge(self):
+        self.account.partner_managed = True
+        self.account._charge('call', self.account.balance - 5, 'CA-dip')
+        self.env['telephony.account']._cron_auto_recharge()
+        self.assertFalse(self.env['payment.transaction'].search([('telephony_account_id', '=', self.account.id)]))
+
+
+@tagged('post_install', '-at_install')
+class TestAutoRechargeConcurrency(TelephonyCase):
+
+    def test_concurrent_recharges_of_one_shortage_make_one_payment(self):
+        def set_up(env, account_id):
+            account = env['telephony.account'].browse(account_id)
+            account.write({
+                'auto_recharge': True, 'auto_recharge_min': 10, 'auto_recharge_amount': 50,
+                'auto_recharge_token_id': demo_token(env, account.company_id.partner_id).id,
+            })
+            account.add_credits(12, 'initial')
+            return account.auto_recharge_token_id.id
+
+        with committed_account(self.registry) as account_id:
+            run_in_new_transaction(self.registry, lambda env: set_up(env, account_id))
+            # 8 charges at once each take the balance below the minimum, and 8 workers run the
+            # recharge at once.
+            def charge_and_recharge(index):
+                def run(env):
+                    account = env['telephony.account'].browse(account_id)
+                    account._charge('call', 0.5, f'CA-{index}')
+                    account._auto_recharge()
+                return run
+
+            run_concurrently(self.registry, [charge_and_recharge(i) for i in range(8)])
+            txs, recharges, balance = run_in_new_transaction(self.registry, lambda env: (
+                env['payment.transaction'].search_count([('telephony_account_id', '=', account_id)]),
+                env['telephony.wallet.transaction'].search_count(
+                    [('account_id', '=', account_id), ('kind', '=', 'auto_recharge')]),
+                env['telephony.account'].browse(account_id).balance))
+        self.assertEqual((txs, recharges), (1, 1))
+        self.assertAlmostEqual(balance, 12 - 8 * 0.5 + 50)
