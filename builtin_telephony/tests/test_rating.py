@@ -3,6 +3,7 @@ import unittest
 
 from odoo.addons.builtin_telephony.tools import rating
 from odoo.addons.builtin_telephony.tools.rating import Rate
+from odoo.addons.builtin_telephony.tools.wallet_periods import bucket_for, period_range
 
 RATES = [
     Rate('', 'outbound', '', 0.20),
@@ -58,3 +59,46 @@ class TestRating(unittest.TestCase):
         self.assertEqual(rating.affordable_seconds(-5, 0.3), 0)
         self.assertEqual(rating.affordable_seconds(10_000, 0.01), rating.MAX_CALL_SECONDS)
         self.assertEqual(rating.affordable_seconds(0, 0), rating.MAX_CALL_SECONDS)
+
+
+class TestAnalyticsPeriods(unittest.TestCase):
+    """Period presets of the credit analytics at week, month, quarter and year boundaries."""
+
+    def check(self, period, today, expected_start, expected_end, **kwargs):
+        from datetime import date
+        self.assertEqual(period_range(period, date.fromisoformat(today), **kwargs),
+                         (date.fromisoformat(expected_start), date.fromisoformat(expected_end)))
+
+    def test_weeks_start_on_monday(self):
+        self.check('this_week', '2025-01-05', '2024-12-30', '2025-01-06')  # Sunday, across the year
+        self.check('this_week', '2025-01-06', '2025-01-06', '2025-01-13')  # Monday
+        self.check('last_week', '2025-01-06', '2024-12-30', '2025-01-06')
+        self.check('last_week', '2025-01-01', '2024-12-23', '2024-12-30')
+
+    def test_months(self):
+        self.check('this_month', '2025-01-31', '2025-01-01', '2025-02-01')
+        self.check('this_month', '2024-02-29', '2024-02-01', '2024-03-01')
+        self.check('last_month', '2025-01-01', '2024-12-01', '2025-01-01')
+        self.check('last_month', '2025-03-31', '2025-02-01', '2025-03-01')
+
+    def test_quarters(self):
+        self.check('this_quarter', '2025-03-31', '2025-01-01', '2025-04-01')
+        self.check('this_quarter', '2025-04-01', '2025-04-01', '2025-07-01')
+        self.check('this_quarter', '2025-12-31', '2025-10-01', '2026-01-01')
+        self.check('last_quarter', '2025-01-01', '2024-10-01', '2025-01-01')
+        self.check('last_quarter', '2025-07-15', '2025-04-01', '2025-07-01')
+
+    def test_custom_range_includes_both_days_in_any_order(self):
+        from datetime import date
+        self.check('custom', '2025-06-01', '2024-12-31', '2025-01-02',
+                   date_from=date(2025, 1, 1), date_to=date(2024, 12, 31))
+        with self.assertRaises(ValueError):
+            period_range('custom', date(2025, 1, 1), date_from=date(2025, 1, 1))
+        with self.assertRaises(ValueError):
+            period_range('fortnight', date(2025, 1, 1))
+
+    def test_bars_widen_with_the_period(self):
+        from datetime import date
+        self.assertEqual(bucket_for(date(2025, 1, 1), date(2025, 4, 1)), 'week')
+        self.assertEqual(bucket_for(date(2025, 1, 1), date(2025, 2, 1)), 'day')
+        self.assertEqual(bucket_for(date(2024, 1, 1), date(2025, 1, 1)), 'month')

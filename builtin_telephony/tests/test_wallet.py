@@ -251,3 +251,38 @@ class TestWalletConcurrency(TelephonyCase):
         self.assertEqual(len(set(ids)), 1)
         self.assertEqual(lines, 1)
         self.assertAlmostEqual(balance, -1.25)
+
+
+@tagged('post_install', '-at_install')
+class TestCreditAnalytics(TelephonyCase):
+
+    def test_purchased_and_used_per_period(self):
+        account = self.account.with_user(self.telephony_admin)
+        self.env['telephony.wallet.transaction'].search([('account_id', '=', self.account.id)]).unlink()
+        moves = [('2025-03-31 23:30:00', 'purchase', 100), ('2025-04-01 08:00:00', 'call', -2.5),
+                 ('2025-04-02 09:00:00', 'refund', 0.5), ('2025-04-15 10:00:00', 'auto_recharge', 30),
+                 ('2025-04-20 10:00:00', 'number', -3), ('2025-06-30 10:00:00', 'storage', -25)]
+        for index, (when, kind, credits) in enumerate(moves):
+            self.account._record_transaction(kind, credits, f'move-{index}', date=when)
+        with freeze_time('2025-04-20 12:00:00'):
+            month = account.get_credit_analytics('this_month')
+            last_month = account.get_credit_analytics('last_month')
+            quarter = account.get_credit_analytics('this_quarter')
+            custom = account.get_credit_analytics('custom', '2025-03-31', '2025-04-01')
+        self.assertEqual((month['purchased'], month['used']), (30, 5.0))  # 2.5 - 0.5 refunded + 3
+        self.assertEqual((month['date_from'], month['date_to'], month['bucket']), ('2025-04-01', '2025-04-30', 'day'))
+        self.assertEqual([point['label'] for point in month['series']],
+                         ['2025-04-01', '2025-04-02', '2025-04-15', '2025-04-20'])
+        self.assertEqual((last_month['purchased'], last_month['used']), (100, 0))
+        self.assertEqual((quarter['purchased'], quarter['used']), (30, 30.0))
+        self.assertEqual((custom['purchased'], custom['used']), (100, 2.5))
+        self.assertAlmostEqual(month['available'], 100)
+        with self.assertRaises(UserError):
+            self.account.with_user(self.telephony_salesman).get_credit_analytics('this_month')
+
+    def test_periods_follow_the_user_time_zone(self):
+        self.telephony_admin.tz = 'America/New_York'
+        self.account._record_transaction('purchase', 10, 'late-evening', date='2025-05-01 02:00:00')  # 30 April, 22:00 in New York
+        with freeze_time('2025-05-10'):
+            figures = self.account.with_user(self.telephony_admin).get_credit_analytics('last_month')
+        self.assertEqual(figures['purchased'], 10)
