@@ -48,6 +48,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
     ],
     'demo': [
         'demo/telephony_demo.xml',
+        'demo/telephony_wallet_demo.xml',
         'demo/telephony_users_demo.xml',
     ],
     'assets': {

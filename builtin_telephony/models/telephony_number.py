@@ -73,9 +73,10 @@ class TelephonyNumber(models.Model):
     def _cron_charge_monthly(self):
         """Charge every month that has begun for each number (all missed months included)."""
         today = fields.Date.context_today(self)
-        numbers = self.sudo().search([('paid_until', '<=', today)])
+        # A number recorded without a purchase (imported, demo data) has no month paid yet.
+        numbers = self.sudo().search(['|', ('paid_until', '=', False), ('paid_until', '<=', today)])
         for number in numbers:
-            while number.paid_until and number.paid_until <= today:
+            while not number.paid_until or number.paid_until <= today:
                 number._charge_month()
 
     def action_release(self):
