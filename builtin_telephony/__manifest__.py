@@ -50,6 +50,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
         'demo/telephony_demo.xml',
         'demo/telephony_wallet_demo.xml',
         'demo/telephony_users_demo.xml',
+        'demo/telephony_flow_demo.xml',
     ],
     'assets': {
         'web.assets_backend': [

@@ -27,6 +27,10 @@ RECORDING_ROUTE = '/telephony/twilio/recording'
 ENDED = ('completed', 'busy', 'no-answer', 'failed', 'canceled')
 # Statuses decided before the end of the call, which Twilio's final callback must not overwrite.
 DECIDED = ('rejected', 'blocked', 'failed', 'voicemail')
+# What the webhooks read of a call.
+WEBHOOK_FIELDS = ['status', 'direction', 'company_id', 'flow_version_id', 'user_id', 'answer_date',
+                  'end_date', 'flow_outcome', 'answered_leg_sid', 'agent_end_date', 'queue_name',
+                  'queue_state', 'duration']
 # Events by which a call leaves a transfer state without being answered.
 TRANSFER_ENDS = ('busy', 'timeout', 'unavailable')
 # <Dial> outcome of an outgoing call → its status.
@@ -154,8 +158,10 @@ class TelephonyCall(models.Model):
     def _find_call(self, account, call_sid):
         if not call_sid:
             return self.browse()
-        return self.search([('provider_sid', '=', call_sid),
-                            ('company_id', '=', account.company_id.id)], limit=1)
+        # Fetched with the search: every webhook reads the call right after finding it.
+        return self.search_fetch([('provider_sid', '=', call_sid),
+                                  ('company_id', '=', account.company_id.id)],
+                                 WEBHOOK_FIELDS, limit=1)
 
     # ------------------------------------------------------------------------------------------
     # Incoming calls
@@ -196,7 +202,7 @@ class TelephonyCall(models.Model):
         partner, lead = self._match_caller(from_number, company)
         call = self.create(dict(values, status='in_progress', flow_version_id=version.id,
                                 partner_id=partner.id, lead_id=lead.id))
-        step = flow_engine.start(version.definition, call._flow_context())
+        step = flow_engine.start(version.definition, call._flow_context(account))
         call._record_step(step)
         return step.twiml
 
@@ -225,7 +231,9 @@ class TelephonyCall(models.Model):
     def _match_caller(self, phone_number, company):
         """The contact and the open lead of ``phone_number``: one query each, on the
         ``phone_sanitized`` index that phone_validation keeps in E.164."""
-        e164 = to_e164(phone_number, company.country_id.code, raise_exception=False)
+        # The company's country through its partner: res.company.country_id is recomputed from
+        # the whole address on every request.
+        e164 = to_e164(phone_number, company.partner_id.country_id.code, raise_exception=False)
         Partner = self.env['res.partner']
         Lead = self.env['crm.lead']
         if not e164:
@@ -256,7 +264,7 @@ class TelephonyCall(models.Model):
         if action in ('queue_result', 'connect'):
             call._leave_queue()
         step = flow_engine.handle(action, call.flow_version_id.definition, params,
-                                  call._flow_context())
+                                  call._flow_context(account))
         call._record_step(step)
         return step.twiml
 
@@ -286,17 +294,15 @@ class TelephonyCall(models.Model):
 
     def _add_steps(self, log, user=None):
         self.ensure_one()
-        first = (self.step_ids[-1:].sequence or 0) + 1
         now = fields.Datetime.now()
         self.env['telephony.call.step'].create([{
             'call_id': self.id,
-            'sequence': first + index,
             'date': now,
             'state_ref': entry.state_id,
             'state_name': entry.state_name,
             'event': entry.event,
             'user_id': user.id if user else False,
-        } for index, entry in enumerate(log)])
+        } for entry in log])
 
     def _state_definition(self, state_id):
         definition = flow_engine.load_definition(self.flow_version_id.definition)
@@ -310,9 +316,9 @@ class TelephonyCall(models.Model):
         uuid = self.env['ir.config_parameter'].sudo().get_param('database.uuid', '')
         return f'{kind}-{record_id}-{uuid[:8]}'
 
-    def _flow_context(self):
+    def _flow_context(self, account=None):
         self.ensure_one()
-        return FlowContext(self)
+        return FlowContext(self, account)
 
     # ------------------------------------------------------------------------------------------
     # Status callbacks
@@ -502,10 +508,11 @@ class FlowContext:
     Routing states are read once per webhook for the whole company (two queries, U3).
     """
 
-    def __init__(self, call):
+    def __init__(self, call, account=None):
         self.call = call
         self.env = call.env
-        self.account = call.env['telephony.account']._get_for_company(call.company_id).sudo()
+        self.account = (account or call.env['telephony.account']._get_for_company(
+            call.company_id)).sudo()
         self._statuses = None
 
     def url(self, action, **params):
@@ -517,8 +524,9 @@ class FlowContext:
 
     def user_status(self, user_id):
         if self._statuses is None:
-            self._statuses = self.env['telephony.user'].sudo().search(
-                [('company_id', '=', self.call.company_id.id)])._get_routing_states()
+            self._statuses = self.env['telephony.user'].sudo().search_fetch(
+                [('company_id', '=', self.call.company_id.id)],
+                ['availability', 'user_id'])._get_routing_states()
         return self._statuses.get(user_id, 'offline')
 
     def client_identity(self, user_id):

@@ -6,11 +6,10 @@ class TelephonyCallStep(models.Model):
     what happened there, and when. Written by the webhooks, read on the call's form."""
     _name = 'telephony.call.step'
     _description = "Call Step"
-    _order = 'call_id, sequence, id'
+    # Steps are only ever appended, in the order they happen: the id orders them.
+    _order = 'call_id, id'
 
     call_id = fields.Many2one('telephony.call', required=True, ondelete='cascade', index=True)
-    company_id = fields.Many2one(related='call_id.company_id', store=True, index=True)
-    sequence = fields.Integer(required=True, default=0)
     date = fields.Datetime(required=True, default=fields.Datetime.now)
     state_ref = fields.Char("State id", help="The id of the state in the flow's definition.")
     state_name = fields.Char("State")
