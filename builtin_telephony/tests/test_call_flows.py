@@ -55,6 +55,10 @@ class TestCallFlows(HttpCase, FlowCase):
     # -- Start and IVR -----------------------------------------------------------------
 
     def test_start_logs_the_call_and_matches_the_caller(self):
+        lead = self.env['crm.lead'].create({'name': 'Carla wants a quote',
+                                            'phone': '+1 (415) 555-0199'})
+        won = self.env['crm.lead'].create({'name': 'Older deal', 'phone': CALLER})
+        won.action_set_won()
         call = self.call_in()
         self.assertEqual(call.said[:2], ['Thanks for calling', 'Press 1 for sales, 2 for support, '
                                          '3 for the team, star for voicemail.'])
@@ -66,6 +70,7 @@ class TestCallFlows(HttpCase, FlowCase):
         self.assertEqual(record.number_id, self.number)
         self.assertEqual(record.flow_version_id, self.flow.published_version_id)
         self.assertEqual(record.partner_id, self.contact)
+        self.assertEqual(record.lead_id, lead, "the open lead, not the won one")
         self.assertEqual(self.events(call), [('welcome', 'entered'), ('welcome', 'next'),
                                              ('menu', 'entered')])
 
@@ -179,6 +184,18 @@ class TestCallFlows(HttpCase, FlowCase):
         record = self.record(second)
         self.assertEqual((record.status, record.user_id), ('completed', self.alice.user_id))
         self.assertEqual(self.record(first).status, 'completed')
+
+    def test_queued_caller_hangs_up(self):
+        first = self._alice_on_a_call()
+        call = self.call_in()
+        call.press('1')
+        call.hang_up()
+        record = self.record(call)
+        self.assertEqual(record.status, 'missed')
+        self.assertFalse(record.queue_name, "the caller no longer counts in the queue")
+        first.end_talk(30)
+        self.assertEqual(self.driver.redirects, [])
+        self.assertNotIn(('sales', 'dequeued'), self.events(call))
 
     def test_queue_overflow_is_busy(self):
         self._alice_on_a_call()
@@ -315,11 +332,17 @@ class TestCallFlows(HttpCase, FlowCase):
         record = self.record(call)
         transactions = self.env['telephony.wallet.transaction'].search_count([])
         before = record.read(['status', 'duration', 'end_date', 'credits', 'user_id'])
+        steps = len(record.step_ids)
         self.driver.callback(self.account.status_webhook_url, call.params(
             CallStatus='completed', CallDuration=999))
+        call.legs = {self.alice.client_identity: (record.answered_leg_sid, call.legs[
+            self.alice.client_identity][1])}
+        call.leg_status(self.alice.client_identity, 'in-progress')
+        call.leg_status(self.alice.client_identity, 'completed', CallDuration=61)
         record.invalidate_recordset()
         self.assertEqual(record.read(['status', 'duration', 'end_date', 'credits', 'user_id']), before)
         self.assertEqual(self.env['telephony.wallet.transaction'].search_count([]), transactions)
+        self.assertEqual(len(record.step_ids), steps)
 
     def test_fault_mid_flow_apologises_then_offers_voicemail(self):
         call = self.call_in()

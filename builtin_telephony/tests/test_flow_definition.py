@@ -4,7 +4,7 @@ import base64
 import json
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 
 from .common import TelephonyCase
 
@@ -244,3 +244,19 @@ class TestFlowDefinition(FlowCase):
         self.assertIn('"nowhere"', wizard.problems)
         wizard.action_import()
         self.assertEqual(json.loads(flow.definition), {'start': 'nowhere', 'states': {}})
+
+
+@tagged('post_install', '-at_install')
+class TestCallFlowsTab(HttpCase, FlowCase):
+
+    def test_compare_publish_and_disable_in_the_browser(self):
+        self.env.ref('base.user_admin').company_id = self.company
+        flow = self._flow(name='Tour line')
+        flow.action_publish()
+        definition = self.definition()
+        definition['states']['welcome']['message']['text'] = 'Welcome to the new line'
+        flow.definition = json.dumps(definition)
+        self.start_tour('/odoo', 'builtin_telephony_call_flows', login='admin')
+        self.assertEqual(flow.published_version, 2)
+        self.assertIn('Welcome to the new line', flow.published_definition)
+        self.assertFalse(flow.active)
