@@ -7,6 +7,7 @@ The model never raises from there (SPEC P2): a fault becomes an apology, never a
 from odoo import http
 from odoo.http import request
 
+from ..models.telephony_call import FLOW_ACTION_PREFIX
 from .twilio_webhook import empty_response, twilio_route, twiml_response
 
 
@@ -54,4 +55,5 @@ class TelephonyVoiceController(http.Controller):
     @twilio_route('/telephony/twilio/flow/<string:action>')
     def twilio_flow_action(self, account, action, **params):
         """The URLs of the TwiML a flow answered (Gather, Dial, Record, Enqueue actions...)."""
-        return twiml_response(self._calls()._twilio_answer(account, action, params))
+        return twiml_response(self._calls()._twilio_answer(
+            account, FLOW_ACTION_PREFIX + action, params))

@@ -20,6 +20,7 @@ CALL_STATUSES = [
     ('blocked', "Blocked"), ('voicemail', "Voicemail"),
 ]
 FLOW_ROUTE = '/telephony/twilio/flow/'
+FLOW_ACTION_PREFIX = 'flow/'
 CLIENT_STATUS_ROUTE = '/telephony/twilio/client_status'
 OUTBOUND_DIAL_ROUTE = '/telephony/twilio/outbound_dial'
 RECORDING_ROUTE = '/telephony/twilio/recording'
@@ -104,7 +105,8 @@ class TelephonyCall(models.Model):
 
     @api.model
     def _twilio_answer(self, account, action, params):
-        """The TwiML answering the webhook ``action`` ('voice', 'client' or a flow action).
+        """The TwiML answering the webhook ``action``: 'voice', 'client', 'outbound_dial', or
+        'flow/<engine action>' for the URLs of the TwiML a flow answered.
 
         Never raises (SPEC P2): a fault is logged, its writes are rolled back, and the caller
         hears an apology, then the flow's voicemail or a polite hang-up. Concurrency errors are
@@ -119,7 +121,10 @@ class TelephonyCall(models.Model):
                     return self._twilio_outgoing(account, params)
                 if action == 'outbound_dial':
                     return self._twilio_outbound_dial(account, params)
-                return self._twilio_flow_action(account, action, params)
+                if action.startswith(FLOW_ACTION_PREFIX):
+                    return self._twilio_flow_action(
+                        account, action.removeprefix(FLOW_ACTION_PREFIX), params)
+                raise flow_engine.FlowError("Unknown webhook %r." % action)
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise
         except Exception:  # noqa: BLE001 -- anything at all: the caller must hear something
@@ -191,7 +196,7 @@ class TelephonyCall(models.Model):
         if self.env['telephony.blocked.number'].is_blocked(from_number, company):
             self._create_refused(values, 'blocked', 'blocked')
             return flow_engine.reject_twiml()
-        version = flow._get_running_version() if flow else flow.published_version_id
+        version = flow._get_running_version() if flow else self.env['telephony.flow.version']
         if not version:
             self._create_refused(values, 'rejected', 'no_flow')
             return flow_engine.reject_twiml()
@@ -346,6 +351,9 @@ class TelephonyCall(models.Model):
     def _final_status(self, twilio_status):
         self.ensure_one()
         if self.direction == 'outbound':
+            # Reached only when the Dial action never came: without an answer, nobody talked.
+            if twilio_status == 'completed' and not self.answer_date:
+                return 'missed'
             return OUTBOUND_DIAL_STATUS.get(twilio_status, 'failed')
         if self.answer_date:
             return 'completed'
@@ -427,7 +435,7 @@ class TelephonyCall(models.Model):
         }
         call = self._find_call(account, params['CallSid'])
         if call:
-            raise flow_engine.FlowError("Twilio retried an outgoing call that was already placed.")
+            return call._replay_outgoing(account, telephony_user)
         if not telephony_user or telephony_user.company_id != company \
                 or not telephony_user.allow_outbound:
             self._create_refused(values, 'failed', 'not_allowed')
@@ -461,17 +469,30 @@ class TelephonyCall(models.Model):
         partner, lead = self._match_caller(destination, company)
         call = self.create(dict(values, status='ringing', partner_id=partner.id, lead_id=lead.id))
         call._add_steps([flow_engine.LogEntry('', '', 'dialing')], user=telephony_user.user_id)
+        return call._outgoing_dial_twiml(account, telephony_user, time_limit)
+
+    def _outgoing_dial_twiml(self, account, telephony_user, time_limit):
+        """``<Dial>`` of an outgoing call from its caller ID to its destination."""
+        self.ensure_one()
         response = flow_engine.VoiceResponse()
         recording = {}
         if telephony_user.record_outbound:
             recording = {'record': 'record-from-answer-dual',
                          'recording_status_callback': account._webhook_url(RECORDING_ROUTE),
                          'recording_status_callback_event': 'completed'}
-        dial = response.dial(caller_id=caller_id, time_limit=time_limit, method='POST',
-                             action=account._webhook_url(OUTBOUND_DIAL_ROUTE),
-                             **recording)
-        dial.number(destination)
+        dial = response.dial(caller_id=self.from_number, time_limit=time_limit, method='POST',
+                             action=account._webhook_url(OUTBOUND_DIAL_ROUTE), **recording)
+        dial.number(self.to_number)
         return str(response)
+
+    def _replay_outgoing(self, account, telephony_user):
+        """Twilio retried the TwiML App request (it never got our answer): answer the same
+        again, without logging the call twice."""
+        self.ensure_one()
+        if self.status != 'ringing' or not telephony_user:
+            return self._say_and_hang_up(self.env._("This call cannot be placed."))
+        time_limit = account._outbound_time_limit(self.to_number, _number_type(self.to_number))
+        return self._outgoing_dial_twiml(account, telephony_user, time_limit)
 
     @api.model
     def _twilio_outbound_dial(self, account, params):

@@ -366,6 +366,14 @@ class TestCallFlows(HttpCase, FlowCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn(b'<Say>We are sorry, something went wrong.</Say><Hangup', response.content)
 
+    def test_flow_route_only_runs_flow_actions(self):
+        params = {'AccountSid': self.account.twilio_account_sid, 'CallSid': 'CAnotacall',
+                  'From': CALLER, 'To': self.number.phone_number}
+        with self.assertLogs('odoo.addons.builtin_telephony.models.telephony_call', 'ERROR'):
+            root = self.driver.twiml(self.base_url() + '/telephony/twilio/flow/voice', params)
+        self.assertEqual([verb.tag for verb in root], ['Say', 'Hangup'])
+        self.assertFalse(self.env['telephony.call'].search([('provider_sid', '=', 'CAnotacall')]))
+
     def test_republishing_mid_call_keeps_the_version_it_started_with(self):
         call = self.call_in()
         definition = self.definition()
@@ -420,6 +428,13 @@ class TestOutgoingCalls(HttpCase, FlowCase):
         self.assertEqual((record.status, record.duration), ('completed', 75))
         self.assertGreater(record.credits, 0)
         self.assertTrue(call.ended)
+
+    def test_retried_request_dials_again_without_logging_twice(self):
+        call = self.driver.outgoing_call(self.alice.client_identity, '+12125550142')
+        root = self.driver.twiml(self.account.client_webhook_url, call.params())
+        self.assertEqual(root.find('Dial').find('Number').text, '+12125550142')
+        self.assertEqual(self.env['telephony.call'].search_count([('provider_sid', '=', call.sid)]), 1)
+        self.assertEqual(len(self.record(call).step_ids), 1)
 
     def test_refusals_are_spoken_and_logged(self):
         cases = [
