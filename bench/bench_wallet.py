@@ -1,142 +1,222 @@
 """Wallet benchmark (CONTRACTS §Benchmarks): 2,000 charges from 16 concurrent clients.
 
-Reference, measured in the same run: 16 clients each running plain SQL ``UPDATE … SET balance =
-balance - x`` on one balance row, one commit per charge. Goal: the exact final balance, no
-duplicate charge, and a charge rate ≥ 0.5× the SQL rate.
+Reference, measured in the same run: 16 client processes each running plain SQL ``UPDATE …
+SET balance = balance - x`` on one balance row through psycopg2, one commit per charge. Goal: the
+exact final balance, no duplicate charge, and a charge rate ≥ 0.5× the SQL rate.
 
-Each client is a thread with its own Odoo cursor (a worker's transaction), calling
-``telephony.account._charge`` and committing, retried on serialization failures as Odoo
-retries a request. Half the clients also replay the charge of the previous client (a retried
-Twilio callback): those must change nothing.
+Two figures of the add-on, both from 16 client processes (never threads: the clients must not
+share one interpreter lock):
+
+- ``_charge``: every charge is ``telephony.account._charge`` in a fresh environment with its own
+  cursor and commit, as one request would do it, retried on serialization failures;
+- ``HTTP``: every charge is a signed Twilio status callback (``CallStatus=completed``,
+  ``CallDuration``) to ``/telephony/twilio/status`` of an Odoo started with ``--workers=2``,
+  which rates the call and charges it (``telephony.account._charge_call``): the route through
+  which calls are charged in production.
+
+In both, the odd clients also replay the charge their neighbour made 4 steps earlier (a
+retried callback): about 1,000 more requests that must change nothing. The rate counts the
+2,000 distinct charges only.
 """
 import statistics
-import threading
 import time
 import uuid
 
-from benchlib import load_odoo
+from benchlib import OdooServer, load_odoo, run_processes
 
 CLIENTS = 16
 CHARGES = 2000
+PER_CLIENT = CHARGES // CLIENTS
 CREDITS = 0.0123
+REPLAY_LAG = 4
+OUR_NUMBER = '+14155550142'
+CALL_DURATION = 75  # seconds: 2 started minutes
 
 
-def run_clients(registry, work):
-    """``work(client_index, cursor)`` in ``CLIENTS`` threads at once; returns the wall time."""
-    barrier = threading.Barrier(CLIENTS + 1)
-    failures = []
+def references(run, index):
+    """The charges client ``index`` sends, in order: its own, and its odd replays."""
+    for step in range(PER_CLIENT):
+        yield f'{run}-{index}-{step}'
+        if index % 2 and step >= REPLAY_LAG:
+            yield f'{run}-{index - 1}-{step - REPLAY_LAG}'
 
-    def client(index):
-        try:
-            with registry.cursor() as cr:
-                barrier.wait()
-                work(index, cr)
-        except Exception as error:  # reported below
-            failures.append(error)
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    if failures:
-        raise failures[0]
-    return elapsed
+def connection_params(db):
+    import odoo.sql_db
+    return odoo.sql_db.connection_info_for(db)[1]
 
 
 def sql_reference(registry):
-    with registry.cursor() as cr:
+    import psycopg2
+    params = connection_params(registry.db_name)
+    with psycopg2.connect(**params) as cnx, cnx.cursor() as cr:
         cr.execute("CREATE TABLE IF NOT EXISTS bench_balance (id int PRIMARY KEY, balance numeric)")
         cr.execute("INSERT INTO bench_balance VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET balance = 0")
-        cr.commit()
+    cnx.close()
 
-    def work(index, cr):
-        # A plain connection's behaviour: each UPDATE its own short READ COMMITTED transaction.
-        cr._cnx.set_isolation_level(1)
-        for _step in range(CHARGES // CLIENTS):
+    def work(_index):
+        cnx = psycopg2.connect(**params)
+        cr = cnx.cursor()
+        for _step in range(PER_CLIENT):
             cr.execute("UPDATE bench_balance SET balance = balance - %s WHERE id = 1", [CREDITS])
-            cr._cnx.commit()
+            cnx.commit()
+        cnx.close()
 
-    elapsed = run_clients(registry, work)
-    with registry.cursor() as cr:
+    elapsed, _results = run_processes(CLIENTS, work)
+    cnx = psycopg2.connect(**params)
+    with cnx, cnx.cursor() as cr:
         cr.execute("SELECT balance FROM bench_balance WHERE id = 1")
         balance = float(cr.fetchone()[0])
         cr.execute("DROP TABLE bench_balance")
-        cr.commit()
+    cnx.close()
     return elapsed, balance
 
 
-def wallet(registry):
+class BenchAccount:
+    """A company with its telephony account, made and dropped around every measure."""
+
+    def __init__(self, registry, calls=(), webhook_base_url=None):
+        from odoo import SUPERUSER_ID, api
+        self.registry = registry
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env['res.company'].create({'name': f'Bench wallet {uuid.uuid4().hex[:8]}'})
+            account = env['telephony.account'].create({
+                'company_id': company.id, 'webhook_base_url': webhook_base_url,
+                # The charge path checks the recharge threshold: measure it switched on.
+                'auto_recharge': True, 'auto_recharge_min': -1e9})
+            self.account_id, self.company_id = account.id, company.id
+            self.account_sid, self.auth_token = account.twilio_account_sid, account.twilio_auth_token
+            self.status_url = account.status_webhook_url
+            if calls:
+                number = env['telephony.number'].create({
+                    'account_id': account.id, 'phone_number': OUR_NUMBER,
+                    'country_id': env.ref('base.us').id, 'number_type': 'local',
+                    'provider_sid': 'PN' + uuid.uuid4().hex})
+                env['telephony.call'].create([{
+                    'provider_sid': sid, 'direction': 'inbound', 'status': 'in_progress',
+                    'from_number': '+14155550999', 'to_number': OUR_NUMBER, 'number_id': number.id,
+                    'company_id': company.id, 'answer_date': '2026-01-01 10:00:00',
+                } for sid in calls])
+                from odoo.addons.builtin_telephony.tools import rating
+                self.call_credits = rating.call_credits(
+                    account._call_rate('inbound', OUR_NUMBER, 'local'), CALL_DURATION)
+            cr.commit()
+
+    def outcome(self):
+        """``(balance, lines, distinct references)`` of the account's ledger."""
+        from odoo import SUPERUSER_ID, api
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            balance = env['telephony.account'].browse(self.account_id).balance
+            cr.execute("SELECT count(*), count(DISTINCT reference) FROM telephony_wallet_transaction "
+                       "WHERE account_id = %s", [self.account_id])
+            return (balance, *cr.fetchone())
+
+    def drop(self):
+        from odoo import SUPERUSER_ID, api
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env['telephony.call'].search([('company_id', '=', self.company_id)]).unlink()
+            account = env['telephony.account'].browse(self.account_id)
+            account.number_ids.unlink()
+            account.unlink()  # its ledger goes with it (ondelete cascade)
+            company = env['res.company'].browse(self.company_id)
+            partner = company.partner_id
+            company.unlink()
+            partner.unlink()
+
+
+def orm_charges(registry):
+    """``_charge`` in a fresh environment, cursor and commit per charge, as a request."""
     from odoo import SUPERUSER_ID, api
     from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+    bench, run = BenchAccount(registry), uuid.uuid4().hex[:6]
 
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        company = env['res.company'].create({'name': f'Bench wallet {uuid.uuid4().hex[:8]}'})
-        account = env['telephony.account'].create({'company_id': company.id})
-        account_id, company_id = account.id, company.id
-        cr.commit()
+    def work(index):
+        retries = 0
+        for reference in references(run, index):
+            for attempt in range(20):
+                try:
+                    with registry.cursor() as cr:  # commits when the block ends
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        env['telephony.account'].browse(bench.account_id)._charge('call', CREDITS, reference)
+                    break
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    retries += 1
+                    time.sleep(0.001 * (attempt + 1))
+            else:
+                raise RuntimeError(f"charge {reference} failed 20 times")
+        return retries
+
+    try:
+        elapsed, retries = run_processes(CLIENTS, work)
+        return elapsed, CREDITS, *bench.outcome(), sum(retries), 0
+    finally:
+        bench.drop()
+
+
+def http_charges(registry, server):
+    """Signed status callbacks of finished calls, answered by Odoo's ``--workers=2``."""
+    import requests
+    from twilio.request_validator import RequestValidator
     run = uuid.uuid4().hex[:6]
-    retries = [0]
+    sids = {reference: 'CA' + uuid.uuid5(uuid.NAMESPACE_OID, reference).hex
+            for index in range(CLIENTS) for reference in references(run, index)}
+    bench = BenchAccount(registry, calls=sorted(set(sids.values())), webhook_base_url=server.url)
+    validator = RequestValidator(bench.auth_token)
 
-    def work(index, cr):
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        account = env['telephony.account'].browse(account_id)
-        for step in range(CHARGES // CLIENTS):
-            references = [f'{run}-{index}-{step}']
-            if index % 2:  # a retried callback of the neighbour's previous charge
-                references.append(f'{run}-{index - 1}-{step}')
-            for reference in references:
-                for _attempt in range(20):
-                    try:
-                        account._charge('call', CREDITS, reference)
-                        cr.commit()
-                        break
-                    except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                        cr.rollback()
-                        env.invalidate_all()
-                        retries[0] += 1
-                        time.sleep(0.001)
+    def work(index):
+        session, errors = requests.Session(), 0
+        for reference in references(run, index):
+            params = {'AccountSid': bench.account_sid, 'CallSid': sids[reference],
+                      'CallStatus': 'completed', 'CallDuration': str(CALL_DURATION),
+                      'From': '+14155550999', 'To': OUR_NUMBER, 'Direction': 'inbound',
+                      'ApiVersion': '2010-04-01'}
+            response = session.post(
+                server.url + '/telephony/twilio/status', data=params, timeout=120,
+                headers={'X-Twilio-Signature': validator.compute_signature(bench.status_url, params)})
+            errors += response.status_code != 204
+        return errors
 
-    elapsed = run_clients(registry, work)
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        balance = env['telephony.account'].browse(account_id).balance
-        cr.execute("SELECT count(*), count(DISTINCT reference) FROM telephony_wallet_transaction WHERE account_id = %s",
-                   [account_id])
-        lines, distinct = cr.fetchone()
-        cr.execute("DELETE FROM telephony_wallet_transaction WHERE account_id = %s", [account_id])
-        env['telephony.account'].browse(account_id).unlink()
-        company = env['res.company'].browse(company_id)
-        partner = company.partner_id
-        company.unlink()
-        partner.unlink()
-        cr.commit()
-    return elapsed, balance, lines, distinct, retries[0]
+    try:
+        elapsed, errors = run_processes(CLIENTS, work)
+        return elapsed, bench.call_credits, *bench.outcome(), 0, sum(errors)
+    finally:
+        bench.drop()
+
+
+def spread(values):
+    return f"{min(values):,.0f}–{max(values):,.0f}"
 
 
 def main():
-    args, registry = load_odoo(__doc__)
-    expected = round(-CHARGES * CREDITS, 6)
-    sql_rates, wallet_rates, ok = [], [], True
-    for _run in range(args.repeat):
-        sql_elapsed, sql_balance = sql_reference(registry)
-        elapsed, balance, lines, distinct, retries = wallet(registry)
-        sql_rates.append(CHARGES / sql_elapsed)
-        wallet_rates.append(CHARGES / elapsed)
-        exact = abs(balance - expected) < 1e-6 and lines == CHARGES and distinct == CHARGES
-        ok = ok and exact and abs(sql_balance - expected) < 1e-6
-        print(f"run: SQL {CHARGES / sql_elapsed:8.0f} charges/s | wallet {CHARGES / elapsed:8.0f} charges/s "
-              f"(+{CHARGES // 2} replayed) | balance {balance:.4f} (expected {expected:.4f}) | "
-              f"lines {lines}, distinct {distinct} | serialization retries {retries}")
-    sql_rate, wallet_rate = statistics.median(sql_rates), statistics.median(wallet_rates)
-    ratio = wallet_rate / sql_rate
-    print(f"median: SQL UPDATE {sql_rate:.0f} charges/s, wallet {wallet_rate:.0f} charges/s, "
-          f"ratio {ratio:.2f} (goal ≥ 0.5); exact balance and 0 duplicates: {'yes' if ok else 'NO'}")
-    return 0 if ok else 1
+    args, registry = load_odoo(__doc__, lambda parser: parser.set_defaults(repeat=3))
+    figures = {'sql': [], '_charge': [], 'HTTP': []}
+    exact = True
+    with OdooServer(args.db) as server:
+        for _run in range(args.repeat):
+            sql_elapsed, sql_balance = sql_reference(registry)
+            figures['sql'].append(CHARGES / sql_elapsed)
+            exact &= abs(sql_balance + CHARGES * CREDITS) < 1e-6
+            line = f"run: SQL UPDATE {figures['sql'][-1]:7,.0f}/s"
+            for label, measure in (('_charge', orm_charges), ('HTTP', lambda r: http_charges(r, server))):
+                elapsed, credits, balance, lines, distinct, retries, errors = measure(registry)
+                expected = round(-CHARGES * credits, 4)
+                ok = abs(balance - expected) < 1e-6 and lines == distinct == CHARGES and not errors
+                exact &= ok
+                figures[label].append(CHARGES / elapsed)
+                line += (f" | {label} {figures[label][-1]:6,.0f}/s (balance {balance:.4f} for {expected:.4f}, "
+                         f"{lines} lines, {distinct} references, {retries} retries, {errors} errors)")
+            print(line, flush=True)
+    sql_rate = statistics.median(figures['sql'])
+    print(f"median SQL UPDATE: {sql_rate:,.0f} charges/s (runs {spread(figures['sql'])})")
+    for label in ('_charge', 'HTTP'):
+        rate = statistics.median(figures[label])
+        print(f"median {label}: {rate:,.0f} charges/s (runs {spread(figures[label])}), "
+              f"ratio {rate / sql_rate:.3f} (goal ≥ 0.5: {'met' if rate / sql_rate >= 0.5 else 'NOT met'})")
+    print(f"exact balances and 0 duplicates in every run: {'yes' if exact else 'NO'}")
+    return 0 if exact else 1
 
 
 if __name__ == '__main__':

@@ -1,15 +1,25 @@
-"""What the benchmark scripts share: Odoo loaded on a database, timing helpers."""
+"""What the benchmark scripts share: Odoo loaded on a database, an Odoo server with
+``--workers=2``, client processes started at one moment, timing helpers."""
 import argparse
+import multiprocessing
 import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
 
 
-def load_odoo(description):
-    """Parse ``--db`` (and the usual Odoo config) and return ``(args, registry)``."""
+def load_odoo(description, add_arguments=None):
+    """Parse ``--db`` (and the usual Odoo config) and return ``(args, registry)``.
+
+    :param add_arguments: ``add_arguments(parser)`` adds the script's own options
+    """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument('--db', default=os.environ.get('BENCH_DB', 'telephony_bench'))
     parser.add_argument('--repeat', type=int, default=5, help="runs of each measure; medians are reported")
+    if add_arguments:
+        add_arguments(parser)
     args = parser.parse_args()
     import odoo
     from odoo.tools import config
@@ -28,3 +38,89 @@ def median_seconds(func, repeat):
         result = func()
         timings.append(time.perf_counter() - start)
     return statistics.median(timings), result
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _client(barrier, results, work, index):
+    try:
+        barrier.wait()
+        results.put((index, work(index), None))
+    except Exception as error:  # noqa: BLE001 -- reported by run_processes
+        results.put((index, None, repr(error)))
+
+
+def run_processes(count, work):
+    """``work(index)`` in ``count`` forked processes released at one moment.
+
+    Processes, not threads: the clients must not share one interpreter lock. Forking copies
+    the loaded Odoo registry, so Odoo's pooled connections are closed first; every client then
+    opens its own.
+
+    :return: ``(wall seconds from the release to the last client's end, [results by index])``
+    """
+    import odoo.sql_db
+    odoo.sql_db.close_all()
+    context = multiprocessing.get_context('fork')
+    barrier, results = context.Barrier(count + 1), context.Queue()
+    processes = [context.Process(target=_client, args=(barrier, results, work, index))
+                 for index in range(count)]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    start = time.perf_counter()
+    outcomes = [results.get() for _process in processes]
+    elapsed = time.perf_counter() - start
+    for process in processes:
+        process.join()
+    failures = [error for _index, _result, error in outcomes if error]
+    if failures:
+        raise RuntimeError(f"{len(failures)} client(s) failed, first: {failures[0]}")
+    return elapsed, [result for _index, result, _error in sorted(outcomes, key=lambda outcome: outcome[0])]
+
+
+class OdooServer:
+    """``odoo-bin`` serving one database with ``--workers=2`` on a free port, as in production.
+
+    Usage: ``with OdooServer(db) as server: requests.post(server.url + '/web/...')``.
+    """
+
+    def __init__(self, db, port=None, workers=2):
+        self.db, self.workers = db, workers
+        self.port = port or free_port()
+        self.url = f'http://127.0.0.1:{self.port}'
+        self.log = f'/tmp/{db}-{self.port}.log'
+        self.process = None
+
+    def __enter__(self):
+        import requests
+        import odoo
+        # odoo-bin rather than ``-m odoo``: with workers, Odoo spawns its gevent process as
+        # ``sys.argv[0] gevent``, which only a script path can be.
+        odoo_bin = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), 'odoo-bin')
+        with open(self.log, 'w') as log:
+            self.process = subprocess.Popen(
+                [sys.executable, odoo_bin, '-c', os.environ['ODOO_RC'], '-d', self.db,
+                 f'--db-filter=^{self.db}$', f'--http-port={self.port}', f'--workers={self.workers}',
+                 '--max-cron-threads=0', '--log-level=warn', '--limit-time-real=600'],
+                stdout=subprocess.DEVNULL, stderr=log)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                if requests.get(self.url + '/web/health', timeout=2).ok:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.5)
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"Odoo did not start on port {self.port}; see {self.log}")
+
+    def __exit__(self, *exc_info):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)

@@ -1,3 +1,4 @@
+import functools
 import logging
 import secrets
 import threading
@@ -28,6 +29,41 @@ DEBIT_KINDS = ('number', 'call', 'storage')
 CREDIT_KINDS = ('purchase', 'auto_recharge', 'refund', 'adjustment')
 # Credits per month of each recording storage plan (SPEC R2).
 STORAGE_PLAN_PRICES = {'free': 0.0, '50k': 25.0, '200k': 50.0, '1m': 75.0}
+
+
+@functools.lru_cache(maxsize=64)
+def _ledger_insert_statement(names):
+    """The statement of ``_record_transaction`` for these columns (besides account and company).
+
+    Parameters: the account id, the values of ``names`` in order, the account id. Answers one row:
+    ``(id of the new line or NULL, balance with it or NULL, auto-recharge minimum or NULL)``;
+    both last are NULL unless auto-recharge watches the account. The SUM runs in the same
+    snapshot as the INSERT, which it therefore does not see: the new line's credits are added.
+    Built once per set of columns: composing it costs more than running it.
+    """
+    return SQL(
+        """
+        WITH account AS (
+            SELECT id, company_id, auto_recharge_min,
+                   auto_recharge AND NOT COALESCE(partner_managed, FALSE) AS watched
+              FROM telephony_account WHERE id = %s
+        ), line AS (
+            INSERT INTO telephony_wallet_transaction (account_id, company_id, %s)
+            SELECT account.id, account.company_id, %s FROM account
+            ON CONFLICT (account_id, kind, reference) DO NOTHING
+            RETURNING id, credits
+        )
+        SELECT line.id,
+               CASE WHEN account.watched THEN COALESCE(line.credits, 0) + (
+                   SELECT COALESCE(SUM(credits), 0) FROM telephony_wallet_transaction
+                    WHERE account_id = %s) END,
+               CASE WHEN account.watched THEN COALESCE(account.auto_recharge_min, 0) END
+          FROM account LEFT JOIN line ON TRUE
+        """,
+        # Placeholders only: the values are given at each execution; ``.code`` drops these Nones.
+        SQL('%s', None), SQL(', ').join(map(SQL.identifier, names)),
+        SQL(', ').join(SQL('%s', None) for _name in names), SQL('%s', None),
+    ).code
 
 
 class TelephonyAccount(models.Model):
@@ -344,15 +380,20 @@ class TelephonyAccount(models.Model):
         concurrent transaction commits the same reference after ours began, PostgreSQL raises a
         serialization failure and Odoo retries the request, which then finds the existing line.
 
-        :return: ``(transaction, created)``
+        The same statement reads what the auto-recharge check needs (the account's settings and,
+        when auto-recharge is on, the balance with this line), so that a charge is one round trip
+        to the database (bench/bench_wallet.py).
+
+        :return: ``(transaction, created, recharge)``; ``recharge`` is ``(balance, minimum)`` when
+            auto-recharge watches this account, else None
         """
         self.ensure_one()
         Transaction = self.env['telephony.wallet.transaction'].sudo()
+        # The statement reads the account's columns and sums the ledger in the database.
+        self.flush_recordset(['company_id', 'auto_recharge', 'auto_recharge_min', 'partner_managed'])
+        Transaction.flush_model(['account_id', 'credits'])
         now = fields.Datetime.now()
         columns = {
-            'account_id': self.id,
-            # Read in the INSERT itself: one round trip per charge (bench/bench_wallet.py).
-            'company_id': SQL("(SELECT company_id FROM telephony_account WHERE id = %s)", self.id),
             'kind': kind,
             'credits': signed_credits,
             'credits_in': max(signed_credits, 0.0),
@@ -364,22 +405,21 @@ class TelephonyAccount(models.Model):
             'write_uid': self.env.uid, 'write_date': now,
         }
         for name, value in values.items():
-            field = Transaction._fields[name]
-            if not field.store or field.type in ('one2many', 'many2many'):
+            field = Transaction._fields.get(name)
+            if not field or not field.store or field.type in ('one2many', 'many2many') \
+                    or name in ('account_id', 'company_id'):
                 raise ValueError(f"{name} is not a column of telephony.wallet.transaction")
             columns[name] = value.id if isinstance(value, models.BaseModel) else value
-        self.env.cr.execute(SQL(
-            "INSERT INTO telephony_wallet_transaction (%s) VALUES (%s) "
-            "ON CONFLICT (account_id, kind, reference) DO NOTHING RETURNING id",
-            SQL(', ').join(SQL.identifier(name) for name in columns),
-            SQL(', ').join(value if isinstance(value, SQL) else SQL('%s', value) for value in columns.values())))
-        row = self.env.cr.fetchone()
+        statement = _ledger_insert_statement(tuple(columns))
+        self.env.cr.execute(statement, [self.id, *columns.values(), self.id])
+        line_id, balance, minimum = self.env.cr.fetchone()
         self.invalidate_recordset(['balance', 'balance_company_currency', 'wallet_transaction_ids'])
-        if row:
-            return Transaction.browse(row[0]), True
+        recharge = (balance, minimum) if balance is not None else None
+        if line_id:
+            return Transaction.browse(line_id), True, recharge
         return Transaction.search([
             ('account_id', '=', self.id), ('kind', '=', kind), ('reference', '=', str(reference)),
-        ], limit=1), False
+        ], limit=1), False, recharge
 
     def _charge(self, kind, credits, reference, **values):
         """Take ``credits`` (positive) from the wallet, once per (kind, reference).
@@ -395,9 +435,9 @@ class TelephonyAccount(models.Model):
             raise ValueError(f"{kind} is not a kind of charge")
         if credits < 0:
             raise ValueError("Charge a positive number of credits")
-        transaction, created = self._record_transaction(kind, -credits, reference, **values)
-        if created and credits:
-            self._check_auto_recharge()
+        transaction, created, recharge = self._record_transaction(kind, -credits, reference, **values)
+        if created and credits and recharge and recharge[0] < recharge[1]:
+            self._wake_auto_recharge()
         return transaction
 
     def add_credits(self, credits, reference, kind='adjustment', **values):
@@ -417,7 +457,7 @@ class TelephonyAccount(models.Model):
             raise UserError(_("Only telephony administrators can add credits by hand."))
         if credits <= 0:
             raise UserError(_("Enter a positive number of credits to add."))
-        transaction, created = self._record_transaction(kind, credits, reference, **values)
+        transaction, created, _recharge = self._record_transaction(kind, credits, reference, **values)
         if created and self.credits_exhausted_notified:
             # The next shortage will be announced again.
             self.sudo().credits_exhausted_notified = False
@@ -536,7 +576,8 @@ class TelephonyAccount(models.Model):
 
         (The credits available are the ``balance`` field shown beside the chart.)
 
-        One aggregate query over the ledger's ``(account_id, date, kind, credits)`` index.
+        One query over the ledger's ``(account_id, date, kind, credits)`` index, whose cost is
+        that of summing the period's lines (bench/bench_analytics.py).
 
         :param period: one of ``tools.wallet_periods.PERIODS``
         :param date_from: with ``custom``, first day (ISO date string), included
@@ -556,19 +597,27 @@ class TelephonyAccount(models.Model):
             raise UserError(_("Choose a period, or both dates of a custom range.")) from error
         bucket = wallet_periods.bucket_for(start, end)
         tz = self.env.user.tz or 'UTC'
-        self.env['telephony.wallet.transaction'].flush_model()
+        self.env['telephony.wallet.transaction'].flush_model(['account_id', 'date', 'kind', 'credits'])
+        # One range scan of the (account_id, date, kind, credits) index per bar: the bars' bounds
+        # are converted from the user's time zone once each, never a ledger line's date; the
+        # week and month bars are labelled by their first day, even before the period's start.
         self.env.cr.execute(SQL(
             """
-            SELECT date_trunc(%(bucket)s, timezone(%(tz)s, timezone('UTC', date)))::date AS day,
-                   COALESCE(SUM(credits) FILTER (WHERE kind IN %(purchased)s), 0),
-                   COALESCE(-SUM(credits) FILTER (WHERE kind IN %(used)s), 0)
-              FROM telephony_wallet_transaction
-             WHERE account_id = %(account)s
-               AND date >= timezone('UTC', timezone(%(tz)s, %(start)s::timestamp))
-               AND date < timezone('UTC', timezone(%(tz)s, %(end)s::timestamp))
-          GROUP BY 1 ORDER BY 1
-            """, bucket=bucket, tz=tz, purchased=self.PURCHASED_KINDS, used=self.USED_KINDS,
-            account=self.id, start=start, end=end))
+            SELECT bar.label::date, totals.purchased, totals.used
+              FROM generate_series(date_trunc(%(bucket)s, %(start)s::timestamp),
+                                   %(end)s::timestamp - interval '1 day', %(step)s::interval) AS bar(label),
+           LATERAL (SELECT COUNT(*) AS lines,
+                           COALESCE(SUM(credits) FILTER (WHERE kind IN %(purchased)s), 0) AS purchased,
+                           COALESCE(-SUM(credits) FILTER (WHERE kind IN %(used)s), 0) AS used
+                      FROM telephony_wallet_transaction
+                     WHERE account_id = %(account)s
+                       AND date >= timezone('UTC', timezone(%(tz)s, GREATEST(bar.label, %(start)s::timestamp)))
+                       AND date < timezone('UTC', timezone(%(tz)s, LEAST(bar.label + %(step)s::interval,
+                                                                         %(end)s::timestamp)))) AS totals
+             WHERE totals.lines > 0
+          ORDER BY 1
+            """, bucket=bucket, step=f'1 {bucket}', tz=tz, purchased=self.PURCHASED_KINDS,
+            used=self.USED_KINDS, account=self.id, start=start, end=end))
         rows = self.env.cr.fetchall()
         return {
             'purchased': sum(row[1] for row in rows),
@@ -599,16 +648,15 @@ class TelephonyAccount(models.Model):
         return (self.auto_recharge and not self.partner_managed
                 and self._get_balance() < self.auto_recharge_min)
 
-    def _check_auto_recharge(self):
-        """After a charge: when the balance fell below the minimum, wake the recharge cron.
+    def _wake_auto_recharge(self):
+        """The balance fell below the minimum: wake the recharge cron, unless this shortage's
+        recharge already exists.
 
         The payment itself is made by the cron, outside the webhook or the charge that triggered
         it: a slow payment provider never delays a call, and a payment is never sent from a
         transaction that may still be rolled back.
         """
         self.ensure_one()
-        if not self._needs_auto_recharge():
-            return
         reference = self._auto_recharge_reference()
         if not self.env['payment.transaction'].sudo().search_count([('reference', '=', reference)]):
             self.env.ref('builtin_telephony.ir_cron_telephony_auto_recharge').sudo()._trigger()
