@@ -114,27 +114,32 @@ class TelephonyCall(models.Model):
         safe with several workers.
         """
         try:
-            with self.env.cr.savepoint():
-                if action == 'voice':
-                    return self._twilio_voice(account, params)
-                if action == 'client':
-                    return self._twilio_outgoing(account, params)
-                if action == 'outbound_dial':
-                    return self._twilio_outbound_dial(account, params)
-                if action.startswith(FLOW_ACTION_PREFIX):
-                    return self._twilio_flow_action(
-                        account, action.removeprefix(FLOW_ACTION_PREFIX), params)
+            if action == 'voice':
+                twiml = self._twilio_voice(account, params)
+            elif action == 'client':
+                twiml = self._twilio_outgoing(account, params)
+            elif action == 'outbound_dial':
+                twiml = self._twilio_outbound_dial(account, params)
+            elif action.startswith(FLOW_ACTION_PREFIX):
+                twiml = self._twilio_flow_action(
+                    account, action.removeprefix(FLOW_ACTION_PREFIX), params)
+            else:
                 raise flow_engine.FlowError("Unknown webhook %r." % action)
+            # Write now: a failing write must be answered here, not fail the commit (a 500).
+            self.env.flush_all()
+            return twiml
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise
         except Exception:  # noqa: BLE001 -- anything at all: the caller must hear something
+            # The request is this webhook alone: roll it all back rather than pay a savepoint
+            # on every request (P3).
+            self.env.cr.rollback()
             return self._twilio_apology(account, action, params)
 
     @api.model
     def _twilio_apology(self, account, action, params):
         _logger.exception("Telephony webhook %s failed for call %s; answering with an apology",
                           action, params.get('CallSid'))
-        self.env.invalidate_all()
         try:
             with self.env.cr.savepoint():
                 call = self._find_call(account, params.get('CallSid'))
@@ -152,11 +157,12 @@ class TelephonyCall(models.Model):
     def _twilio_callback(self, account, callback, params):
         """Run a status-like callback (no TwiML expected): faults are logged, never raised."""
         try:
-            with self.env.cr.savepoint():
-                callback(account, params)
+            callback(account, params)
+            self.env.flush_all()
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise
         except Exception:  # noqa: BLE001 -- Twilio would only retry into the same fault
+            self.env.cr.rollback()
             _logger.exception("Telephony callback failed for call %s", params.get('CallSid'))
 
     @api.model
