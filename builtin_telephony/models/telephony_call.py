@@ -8,6 +8,7 @@ import phonenumbers
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools.sql import create_index
 
 from ..tools import flow_engine
 from ..tools.phone import to_e164
@@ -98,6 +99,15 @@ class TelephonyCall(models.Model):
     _sql_constraints = [
         ('provider_sid_uniq', 'unique(provider_sid)', "A call is recorded once."),
     ]
+
+    def init(self):
+        super().init()
+        # Caller matching reads contacts by phone_sanitized (added to res.partner by sms, without
+        # an index, when installed): one indexed query per incoming call (SPEC P3).
+        partner_field = self.env['res.partner']._fields.get('phone_sanitized')
+        if partner_field and partner_field.store:
+            create_index(self.env.cr, 'res_partner_phone_sanitized_telephony_index', 'res_partner',
+                         ['phone_sanitized'], where='phone_sanitized IS NOT NULL')
 
     # ------------------------------------------------------------------------------------------
     # Webhook entry points (controllers/voice.py); self is sudo: Twilio is anonymous

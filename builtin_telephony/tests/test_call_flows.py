@@ -9,6 +9,7 @@ import json
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
+from odoo.tools.sql import index_exists
 
 from ..tools import flow_engine
 from .test_flow_definition import FlowCase
@@ -73,6 +74,13 @@ class TestCallFlows(HttpCase, FlowCase):
         self.assertEqual(record.lead_id, lead, "the open lead, not the won one")
         self.assertEqual(self.events(call), [('welcome', 'entered'), ('welcome', 'next'),
                                              ('menu', 'entered')])
+
+    def test_caller_matching_is_indexed(self):
+        self.assertIn('phone_sanitized', self.env['res.partner']._fields, "sms is installed here")
+        self.assertTrue(index_exists(self.env.cr, 'res_partner_phone_sanitized_telephony_index'))
+        self.env.cr.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'crm_lead'"
+                            " AND indexdef LIKE '%%(phone_sanitized)%%'")
+        self.assertTrue(self.env.cr.fetchall(), "crm indexes its leads' phone_sanitized")
 
     def test_each_ivr_key(self):
         expected = {'1': ('dial', ['alice']), '2': ('dial', ['bob']),
