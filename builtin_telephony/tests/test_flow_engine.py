@@ -565,6 +565,9 @@ class TestQueue(EngineCase):
                 step = self.follow(BASE + 'queue_result?state=sales', QueueResult=result)
                 self.assertVoicemail(parse(step.twiml))
                 self.assertEqual(self.events(step)[0], ('sales', event))
+        step = self.follow(BASE + 'queue_result?state=sales', QueueResult='redirected')
+        self.assertEqual((tags(parse(step.twiml)), step.log, step.outcome), ([], [], None),
+                         "the call already runs the TwiML it was redirected to")
         for result, outcome in (('bridged', 'completed'), ('hangup', 'missed')):
             with self.subTest(result=result):
                 step = self.follow(BASE + 'queue_result?state=sales', QueueResult=result)

@@ -15,7 +15,8 @@ It behaves as Twilio's voice platform does (https://www.twilio.com/docs/voice/tw
   ``statusCallback`` with ``ParentCallSid``; recordings report to ``recordingStatusCallback``;
 * its queues are Twilio's: ``<Enqueue>`` fetches ``waitUrl``, and the Queue API's dequeue
   (the gateway the add-on calls, see :meth:`TwilioDriver.gateway`) sends the front caller to a
-  URL, which the driver requests for that call as soon as the current request is answered.
+  URL: as soon as the current request is answered, the driver requests the Enqueue action
+  (``QueueResult=redirected``) then that URL for the call.
 
 Nothing of the add-on is called directly: the tests see what a caller hears and what the
 database keeps.
@@ -127,7 +128,11 @@ class TwilioDriver:
         """Twilio redirects dequeued callers once the REST request that asked for it is over."""
         while self.redirects:
             call, url = self.redirects.pop(0)
-            call.waiting = None
+            enqueue, _rest = call.expect('queue')
+            # Twilio requests the Enqueue action right away; the call runs the new URL's TwiML.
+            ignored = call.request(enqueue.get('action'), QueueResult='redirected',
+                                   QueueTime=call.seconds)
+            self.case.assertEqual(len(ignored), 0, "nothing to run: the call went on elsewhere")
             call.run(call.request(url))
 
 

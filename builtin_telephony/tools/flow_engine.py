@@ -881,13 +881,19 @@ QUEUE_RESULTS = {
     'bridged': (None, 'completed'),
     'bridging-in-process': (None, 'completed'),
     'hangup': (None, 'missed'),
-    'redirected': (None, None),
 }
+# Taken out of the queue through the REST API (an agent became free): Twilio requests the
+# Enqueue action right away while the call already runs the TwiML it was redirected to, so the
+# answer is left empty rather than ending a call that goes on elsewhere.
+REDIRECTED = 'redirected'
 
 
 def on_queue_result(definition, state_id, queue_result, ctx):
     """Answer the Enqueue action: the call left the queue."""
     walk = _Walk(definition, ctx)
+    if queue_result == REDIRECTED:
+        walk.state(state_id)
+        return walk.step()
     event, outcome = QUEUE_RESULTS.get(queue_result, ('timeout', None))
     if event:
         walk.follow(state_id, event)
