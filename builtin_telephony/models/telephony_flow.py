@@ -71,7 +71,7 @@ class TelephonyFlow(models.Model):
     published_date = fields.Datetime(related='published_version_id.create_date',
                                      string="Published on")
     has_unpublished_changes = fields.Boolean(
-        compute='_compute_descriptions',
+        compute='_compute_has_unpublished_changes',
         help="The draft differs from the version calls run.")
     draft_problems = fields.Text(compute='_compute_descriptions',
                                  help="What prevents the draft from being published.")
@@ -89,6 +89,12 @@ class TelephonyFlow(models.Model):
             flow.number_count = len(flow.number_ids)
             flow.numbers_summary = ', '.join(flow.number_ids.mapped('display_name'))
 
+    @api.depends('definition', 'published_definition', 'state')
+    def _compute_has_unpublished_changes(self):
+        for flow in self:
+            flow.has_unpublished_changes = flow.state == 'published' and _normalized(
+                flow.definition) != _normalized(flow.published_definition)
+
     @api.depends('definition', 'published_definition', 'company_id')
     def _compute_descriptions(self):
         for flow in self:
@@ -99,8 +105,6 @@ class TelephonyFlow(models.Model):
                 flow.published_definition or '{}', users=users, groups=groups, _=self.env._)
             problems = flow.validate_definition(flow.definition or '')
             flow.draft_problems = '\n'.join(problems)
-            flow.has_unpublished_changes = flow.state == 'published' and _normalized(
-                flow.definition) != _normalized(flow.published_definition)
             flow.draft_html = flow._render_description(draft, published, problems)
             flow.published_html = flow._render_description(published, draft)
 
