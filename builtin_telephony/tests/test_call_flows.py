@@ -457,6 +457,10 @@ class TestOutgoingCalls(HttpCase, FlowCase):
                 record = self.record(call)
                 self.assertEqual(record.status, 'failed')
                 self.assertEqual(record.step_ids.mapped('event'), [event])
+        with patch.object(type(self.account), '_has_credit_for_calls', return_value=False):
+            call = self.driver.outgoing_call(self.alice.client_identity, '+12125550142')
+        self.assertIn('no credits left', call.said[0])
+        self.assertEqual(self.record(call).step_ids.mapped('event'), ['no_credit'])
         self.alice.allow_outbound = False
         call = self.driver.outgoing_call(self.alice.client_identity, '+12125550142')
         self.assertEqual(call.said, ['You are not allowed to make outgoing calls. Ask your '
