@@ -18,7 +18,6 @@ import argparse
 import concurrent.futures
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,8 @@ from pathlib import Path
 
 import requests
 from twilio.request_validator import RequestValidator
+
+from benchlib import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ADDONS = ROOT / 'bench' / 'addons'
@@ -58,12 +59,6 @@ def shell(command):
     """Run a bash command with scripts/common.sh loaded (PG variables, odoo, template helpers)."""
     return subprocess.run(['bash', '-c', f'source "{ROOT}/scripts/common.sh"; {command}'],
                           check=True, capture_output=True, text=True).stdout.strip()
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def percentile(values, fraction):
