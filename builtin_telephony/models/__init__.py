@@ -6,11 +6,9 @@ from . import telephony_user
 from . import telephony_group
 from . import telephony_blocked_number
 from . import telephony_caller_id
-from . import telephony_account_team
 from . import res_users
 from . import telephony_flow
 from . import telephony_flow_version
-from . import telephony_account_flow
 from . import telephony_call
 from . import telephony_call_step
 from . import telephony_recording

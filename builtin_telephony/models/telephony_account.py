@@ -147,8 +147,15 @@ class TelephonyAccount(models.Model):
         help="The shortage for which administrators were last told that no auto-recharge "
              "could be made; they are told once per shortage.")
 
+    # The tabs of the page (SPEC §1), each a list edited in place.
     number_ids = fields.One2many('telephony.number', 'account_id', string="Phone numbers")
     number_count = fields.Integer(compute='_compute_number_count')
+    flow_ids = fields.One2many('telephony.flow', 'account_id', string="Call flows",
+                               context={'active_test': False})  # enabling a flow again happens there
+    telephony_user_ids = fields.One2many('telephony.user', 'account_id', string="Telephony users")
+    telephony_group_ids = fields.One2many('telephony.group', 'account_id', string="Telephony groups")
+    blocked_number_ids = fields.One2many('telephony.blocked.number', 'account_id',
+                                         string="Block list")
 
     _sql_constraints = [
         ('company_uniq', 'unique(company_id)', "A company has one telephony account."),
@@ -684,6 +691,10 @@ class TelephonyAccount(models.Model):
         existing = PaymentTransaction.search([('reference', '=', reference)])
         if existing:
             return existing
+        if not account._needs_auto_recharge():
+            # Credits arrived since the dip was seen (e.g. another worker's recharge of it):
+            # the reference has moved on, but there is nothing to recharge.
+            return PaymentTransaction
         token = account.auto_recharge_token_id
         if not token.active or token.provider_id.state not in ('enabled', 'test'):
             account._notify_auto_recharge_failure(reference, _(

@@ -228,12 +228,12 @@ class TestAutoRechargeConcurrency(TelephonyCase):
 
         with committed_account(self.registry) as account_id:
             run_in_new_transaction(self.registry, lambda env: set_up(env, account_id))
-            # 8 charges at once each take the balance below the minimum, and 8 workers run the
-            # recharge at once.
+            # 8 charges at once, each taking the balance (12) below the minimum (10) on its own,
+            # and 8 workers recharging at once: one payment for the dip, whatever the timing.
             def charge_and_recharge(index):
                 def run(env):
                     account = env['telephony.account'].browse(account_id)
-                    account._charge('call', 0.5, f'CA-{index}')
+                    account._charge('call', 3, f'CA-{index}')
                     account._auto_recharge()
                 return run
 
@@ -244,4 +244,4 @@ class TestAutoRechargeConcurrency(TelephonyCase):
                     [('account_id', '=', account_id), ('kind', '=', 'auto_recharge')]),
                 env['telephony.account'].browse(account_id).balance))
         self.assertEqual((txs, recharges), (1, 1))
-        self.assertAlmostEqual(balance, 12 - 8 * 0.5 + 50)
+        self.assertAlmostEqual(balance, 12 - 8 * 3 + 50)
