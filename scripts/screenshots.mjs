@@ -28,6 +28,7 @@ await page.fill("input[name=login]", "admin");
 await page.fill("input[name=password]", "admin");
 await Promise.all([page.waitForURL(/\/odoo/), page.click("button[type=submit]")]);
 // Through the menus, as a user gets there (the navbar then shows the app's menus).
+await page.click(".o_navbar_apps_menu button");
 await page.click(".o_app[data-menu-xmlid='builtin_telephony.menu_telephony_root']");
 await page.click(".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_account']");
 await page.waitForSelector(".o_form_view .o_notebook");
@@ -40,5 +41,15 @@ for (const [label, name] of Object.entries(tabs)) {
     await page.waitForTimeout(800);  // charts and lists finish rendering
     await page.screenshot({ path: `${out}${name}.png`, fullPage: false });
     console.log(`docs/screenshots/${name}.png`);
+}
+// A published call flow: draft and published versions side by side.
+await page.locator(".o_notebook .nav-link", { hasText: "Call flows" }).first().click();
+const flowRow = page.locator(".o_field_widget[name=flow_ids] .o_data_row").first();
+if (await flowRow.count()) {
+    await flowRow.locator("td.o_data_cell").first().click();
+    await page.waitForSelector(".modal .o_form_view, .o_form_view .o_field_widget[name=definition]");
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: `${out}call_flow_form.png`, fullPage: false });
+    console.log("docs/screenshots/call_flow_form.png");
 }
 await browser.close();
