@@ -14,17 +14,25 @@ _logger = logging.getLogger(__name__)
 
 
 def verified_account(params):
-    """The account (sudo) whose auth token signed the current request; 403 otherwise.
+    """The account (sudo, in its company) whose auth token signed the current request; 403
+    otherwise.
 
     The signature covers the URL Twilio requested, i.e. the account's public webhook URL plus
     the path and query string, and every POST parameter.
+
+    The account is found and read in one query (its auth token and webhook URL check the
+    signature; the webhooks read its other columns). It comes in the environment of its company
+    (``allowed_company_ids``): what a webhook creates belongs there, and Odoo's defaults of new
+    records read the company from the context instead of from the public user (SPEC P3).
     """
     account_sid = params.get('AccountSid')
-    account = account_sid and request.env['telephony.account'].sudo().search(
-        [('twilio_account_sid', '=', account_sid)], limit=1)
+    Account = request.env['telephony.account'].sudo()
+    account = account_sid and Account.search_fetch(
+        [('twilio_account_sid', '=', account_sid)], _prefetched_columns(Account), limit=1)
     if not account:
         _logger.warning("Twilio webhook %s refused: unknown AccountSid", request.httprequest.path)
         raise Forbidden()
+    account = account.with_company(account.company_id)
     query = request.httprequest.query_string.decode()
     url = account._webhook_url(request.httprequest.path) + (f'?{query}' if query else '')
     signature = request.httprequest.headers.get('X-Twilio-Signature', '')
@@ -32,6 +40,13 @@ def verified_account(params):
         _logger.warning("Twilio webhook %s refused: bad signature for %s", request.httprequest.path, url)
         raise Forbidden()
     return account
+
+
+def _prefetched_columns(model):
+    """The fields Odoo reads together when one of them is first read (the default prefetch
+    group), as :meth:`~odoo.models.BaseModel._fetch_field` would."""
+    return [name for name, field in model._fields.items()
+            if field.store and field.prefetch is True and field.is_accessible(model.env)]
 
 
 def twilio_route(route):

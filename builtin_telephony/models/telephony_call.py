@@ -29,10 +29,11 @@ RECORDING_ROUTE = '/telephony/twilio/recording'
 ENDED = ('completed', 'busy', 'no-answer', 'failed', 'canceled')
 # Statuses decided before the end of the call, which Twilio's final callback must not overwrite.
 DECIDED = ('rejected', 'blocked', 'failed', 'voicemail')
-# What the webhooks read of a call.
+# What the webhooks read of a call (the status callback's charge included), fetched with the
+# search that finds it: one query.
 WEBHOOK_FIELDS = ['status', 'direction', 'company_id', 'flow_version_id', 'user_id', 'answer_date',
                   'end_date', 'flow_outcome', 'answered_leg_sid', 'agent_end_date', 'queue_name',
-                  'queue_state', 'duration']
+                  'queue_state', 'duration', 'provider_sid', 'number_id', 'to_number', 'credits']
 # Events by which a call leaves a transfer state without being answered.
 TRANSFER_ENDS = ('busy', 'timeout', 'unavailable')
 # <Dial> outcome of an outgoing call → its status.
@@ -156,7 +157,8 @@ class TelephonyCall(models.Model):
                 if not call or not call.flow_version_id:
                     return flow_engine.apology_twiml()
                 call._add_steps([flow_engine.LogEntry('', '', 'fault')])
-                step = flow_engine.apology(call.flow_version_id.definition, call._flow_context())
+                step = flow_engine.apology(call.flow_version_id._get_definition(),
+                                           call._flow_context(account))
                 call._record_step(step)
                 return step.twiml
         except Exception:  # noqa: BLE001 -- the database itself may be what failed
@@ -193,12 +195,13 @@ class TelephonyCall(models.Model):
         """Answer a new incoming call: reject it, or log it and run its flow's start state."""
         call = self._find_call(account, params.get('CallSid'))
         if call:
-            return call._replay_start()
+            return call._replay_start(account)
         company = account.company_id
         from_number = params.get('From') or ''
         to_number = params.get('To') or ''
-        number = self.env['telephony.number'].search(
-            [('account_id', '=', account.id), ('phone_number', '=', to_number)], limit=1)
+        number = self.env['telephony.number'].search_fetch(
+            [('account_id', '=', account.id), ('phone_number', '=', to_number)],
+            ['flow_id', 'number_type'], limit=1)
         flow = number.flow_id.with_context(active_test=False)
         values = {
             'provider_sid': params['CallSid'],
@@ -223,18 +226,19 @@ class TelephonyCall(models.Model):
         partner, lead = self._match_caller(from_number, company)
         call = self.create(dict(values, status='in_progress', flow_version_id=version.id,
                                 partner_id=partner.id, lead_id=lead.id))
-        step = flow_engine.start(version.definition, call._flow_context(account))
+        step = flow_engine.start(version._get_definition(), call._flow_context(account))
         call._record_step(step)
         return step.twiml
 
-    def _replay_start(self):
+    def _replay_start(self, account):
         """Twilio retried the voice webhook: answer the same, write nothing (SPEC P2)."""
         self.ensure_one()
         if self.status in ('blocked', 'rejected'):
             return flow_engine.reject_twiml()
         if not self.flow_version_id:
             return flow_engine.apology_twiml()
-        return flow_engine.start(self.flow_version_id.definition, self._flow_context()).twiml
+        return flow_engine.start(self.flow_version_id._get_definition(),
+                                 self._flow_context(account)).twiml
 
     @api.model
     def _create_refused(self, values, status, event):
@@ -284,7 +288,7 @@ class TelephonyCall(models.Model):
             raise flow_engine.FlowError("Action %r for a call this database did not start." % action)
         if action in ('queue_result', 'connect'):
             call._leave_queue()
-        step = flow_engine.handle(action, call.flow_version_id.definition, params,
+        step = flow_engine.handle(action, call.flow_version_id._get_definition(), params,
                                   call._flow_context(account))
         call._record_step(step)
         return step.twiml
@@ -326,8 +330,7 @@ class TelephonyCall(models.Model):
         } for entry in log])
 
     def _state_definition(self, state_id):
-        definition = flow_engine.load_definition(self.flow_version_id.definition)
-        return definition['states'][state_id]
+        return self.flow_version_id._get_definition()['states'][state_id]
 
     def _leave_queue(self):
         self.filtered('queue_name').write({'queue_name': False})
@@ -417,8 +420,8 @@ class TelephonyCall(models.Model):
                               order='queued_date, id', limit=1)
         if not waiting:
             return
-        url = waiting._flow_context().url('connect', state=waiting.queue_state,
-                                          user=telephony_user.id)
+        url = waiting._flow_context(account).url('connect', state=waiting.queue_state,
+                                                 user=telephony_user.id)
         try:
             queue_sid = account._provider_call('queue_sid', waiting.queue_name)
             call_sid = account._provider_call('dequeue_front', queue_sid, url)
@@ -542,7 +545,8 @@ def _number_type(e164):
 class FlowContext:
     """The flow engine's view of the Odoo database for one call (``flow_engine.CallContext``).
 
-    Routing states are read once per webhook for the whole company (two queries, U3).
+    Routing states are read once per webhook for the whole company (two queries, U3), with the
+    softphone identities that a ``<Dial>`` rings.
     """
 
     def __init__(self, call, account=None):
@@ -563,7 +567,7 @@ class FlowContext:
         if self._statuses is None:
             self._statuses = self.env['telephony.user'].sudo().search_fetch(
                 [('company_id', '=', self.call.company_id.id)],
-                ['availability', 'user_id'])._get_routing_states()
+                ['availability', 'user_id', 'client_identity'])._get_routing_states()
         return self._statuses.get(user_id, 'offline')
 
     def client_identity(self, user_id):

@@ -194,6 +194,8 @@ class TelephonyFlow(models.Model):
         """The version new incoming calls run, or an empty recordset when the flow rejects calls
         (disabled, or never published)."""
         self.ensure_one()
+        # Only what decides it: the incoming-call webhook has no use for the drafts' long texts.
+        self.fetch(['active', 'state', 'published_version_id'])
         if not self.active or self.state != 'published':
             return self.env['telephony.flow.version']
         return self.published_version_id

@@ -1,4 +1,10 @@
-from odoo import fields, models
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError
+
+from ..tools import flow_engine
+
+# What a version is: set at publication, never changed afterwards.
+FROZEN_FIELDS = ('flow_id', 'version', 'definition')
 
 
 class TelephonyFlowVersion(models.Model):
@@ -26,3 +32,24 @@ class TelephonyFlowVersion(models.Model):
     def _compute_display_name(self):
         for version in self:
             version.display_name = f"{version.flow_id.name} v{version.version}"
+
+    def write(self, vals):
+        # Immutability is what makes _parsed_definition's cache exact on every worker.
+        if set(vals) & set(FROZEN_FIELDS):
+            raise UserError(_(
+                "A published version of a call flow cannot be changed: calls have run it. Edit "
+                "the flow's draft and publish it to make a new version."))
+        return super().write(vals)
+
+    def _get_definition(self):
+        """The definition as a dict, shared by every webhook of this worker: read it, never
+        modify it (the flow engine only reads definitions)."""
+        self.ensure_one()
+        return self._parsed_definition(self.id)
+
+    @api.model
+    @tools.ormcache('version_id')
+    def _parsed_definition(self, version_id):
+        # Exact with no invalidation (SPEC P3): a version is never written after its creation
+        # (see write) and PostgreSQL never hands out an id twice, even after a rollback.
+        return flow_engine.load_definition(self.sudo().browse(version_id).definition)

@@ -6,14 +6,16 @@ The flow (tests/test_flow_definition.py, ``demo_definition``): Welcome → Main 
 of 1), * and timeout → Voicemail → Goodbye.
 """
 import json
+import xml.etree.ElementTree as ET
 from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools.sql import index_exists
 
 from ..tools import flow_engine
 from .test_flow_definition import FlowCase
-from .twilio_driver import TwilioDriver
+from .twilio_driver import SimulatedCall, TwilioDriver
 
 CALLER = '+14155550199'
 
@@ -392,6 +394,74 @@ class TestCallFlows(HttpCase, FlowCase):
         call.press('1')
         self.assertEqual(call.waiting[0], 'dial', "still the first version's Sales")
         self.assertEqual(self.record(call).flow_version_id.version, 1)
+
+    # -- Cost (SPEC P3, bench/bench_inbound_call.py) ----------------------------------
+
+    def webhook_queries(self, url, params):
+        """The SQL statements the server runs to answer one webhook, Odoo's own included."""
+        with self.assertLogs('odoo.sql_db', 'DEBUG') as logs:
+            response = self.driver.post(url, params)
+        self.assertIn(response.status_code, (200, 204), response.text)
+        return response, [record.getMessage().split('query: ', 1)[1] for record in logs.records
+                          if 'query: ' in record.getMessage()]
+
+    def answered_call_queries(self):
+        """The four webhooks of the benchmark's call (voice, key 1, answered, completed), sent
+        one by one as Twilio sends them: ``{webhook: [statements]}``."""
+        call = SimulatedCall(self.driver, CALLER, self.number.phone_number)
+        queries = {}
+        response, queries['voice'] = self.webhook_queries(
+            self.account.voice_webhook_url, call.params(CallStatus='ringing'))
+        gather = ET.fromstring(response.content).find('Gather')
+        response, queries['gather'] = self.webhook_queries(gather.get('action'),
+                                                           call.params(Digits='1'))
+        dial = ET.fromstring(response.content).find('Dial')
+        self.assertEqual(dial.find('Client').text, self.alice.client_identity)
+        response, queries['dial'] = self.webhook_queries(
+            dial.get('action'), call.params(DialCallStatus='completed', DialCallDuration='60'))
+        self.assertEqual([verb.tag for verb in ET.fromstring(response.content)], ['Hangup'])
+        _response, queries['status'] = self.webhook_queries(
+            self.account.status_webhook_url, call.params(CallStatus='completed', CallDuration='75'))
+        record = self.record(call)
+        # No softphone leg reported answering here (the benchmark sends none): the call ended
+        # unanswered, and was charged.
+        self.assertEqual((record.status, record.duration), ('missed', 75))
+        self.assertGreater(record.credits, 0)
+        return queries
+
+    def test_webhook_query_counts(self):
+        """Pins the queries of each webhook of the benchmark's call (as assertQueryCount does:
+        more fails, fewer is fine), so that a query added to the inbound-call path fails here
+        before it shows in the benchmark. Each count includes Odoo's own for a public route (the
+        public user's existence)."""
+        budgets = {
+            # account (signature), call (retry?), number, flow, company and its partner (the
+            # country of national numbers), block list, rate and balance (credit check),
+            # contact, lead, INSERT call, INSERT steps
+            'voice': 14,
+            # account, call, users' availability and live calls, INSERT steps
+            'gather': 6,
+            # account, call, INSERT step, UPDATE call (outcome)
+            'dial': 5,
+            # account, call, its number and rate, the charge and its line, UPDATE call
+            'status': 8,
+        }
+        self.answered_call_queries()    # warms the worker's caches: routing, the version...
+        for webhook, queries in self.answered_call_queries().items():
+            with self.subTest(webhook=webhook):
+                self.assertLessEqual(len(queries), budgets[webhook], '\n'.join(queries))
+        version = self.flow.published_version_id
+        self.assertEqual(version._get_definition(), json.loads(version.definition),
+                         "the engine left the cached definition as published")
+
+    def test_published_version_cannot_change(self):
+        """Webhooks cache published definitions per worker, keyed on the version: exact only
+        because a version never changes once published."""
+        version = self.flow.published_version_id
+        with self.assertRaises(UserError):
+            version.write({'definition': json.dumps(flow_engine.load_definition(
+                version.definition) | {'start': 'vm'})})
+        self.assertEqual(version._get_definition()['start'], 'welcome')
 
     def test_no_credits_announces_unavailability(self):
         with patch.object(type(self.account), '_has_credit_for_calls', return_value=False):
