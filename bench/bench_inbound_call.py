@@ -29,7 +29,7 @@ from pathlib import Path
 import requests
 from twilio.request_validator import RequestValidator
 
-from benchlib import free_port
+from benchlib import OdooServer, configured_addons_path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ADDONS = ROOT / 'bench' / 'addons'
@@ -66,43 +66,13 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-class Server:
-    """An Odoo server with --workers=2 serving only the bench database."""
-
-    def __init__(self, db, port):
-        self.db, self.port = db, port
-        self.url = f'http://127.0.0.1:{port}'
-        self.process = None
-
-    def install(self):
-        template = shell('base_template "$(manifest_depends),payment_demo"')
-        shell(f'create_db {self.db} {template}')
-        shell(f'odoo -d {self.db} --addons-path={ROOT},{BENCH_ADDONS},/opt/odoo-18.0/odoo/addons '
-              f'-i builtin_telephony,bench_reference --without-demo=all --stop-after-init '
-              f'--log-level=warn')
-
-    def start(self):
-        python = os.environ.get('PY') or sys.executable
-        addons = shell('grep ^addons_path "$ODOO_RC" | cut -d= -f2 | tr -d " "')
-        self.process = subprocess.Popen(
-            [python, str(ROOT / 'bench' / 'odoo_server.py'), '-c', os.environ.get('ODOO_RC', str(ROOT / '.cache/odoo.conf')),
-             '-d', self.db, f'--db-filter=^{self.db}$', f'--http-port={self.port}',
-             '--workers=2', '--max-cron-threads=0', '--log-level=warn',
-             '--limit-time-real=600', f'--addons-path={addons},{BENCH_ADDONS}'],
-            stdout=subprocess.DEVNULL, stderr=open(f'/tmp/{self.db}.log', 'w'))
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if requests.get(self.url + '/web/health', timeout=2).ok:
-                    return
-            except requests.RequestException:
-                time.sleep(0.5)
-        raise RuntimeError('Odoo did not start; see /tmp/%s.log' % self.db)
-
-    def stop(self):
-        if self.process:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+def install(db):
+    """A database of the benchmark's own with the add-on and the reference module."""
+    template = shell('base_template "$(manifest_depends),payment_demo"')
+    shell(f'create_db {db} {template}')
+    shell(f'odoo -d {db} --addons-path={configured_addons_path()},{BENCH_ADDONS} '
+          f'-i builtin_telephony,bench_reference --without-demo=all --stop-after-init '
+          f'--log-level=warn')
 
 
 SETUP = """
@@ -126,12 +96,12 @@ print('ACCOUNT=' + json.dumps({key: account[key] for key in (
 """
 
 
-def prepare(server):
+def prepare(db, base_url):
     """The account, its number, an available telephony user and the published flow, set up in
     an Odoo shell as an administrator would through the Built-in Telephony page."""
-    script = SETUP % {'base_url': server.url, 'number': OUR_NUMBER, 'flow': json.dumps(FLOW)}
+    script = SETUP % {'base_url': base_url, 'number': OUR_NUMBER, 'flow': json.dumps(FLOW)}
     output = subprocess.run(
-        ['bash', '-c', f'source "{ROOT}/scripts/common.sh"; odoo shell -d {server.db} '
+        ['bash', '-c', f'source "{ROOT}/scripts/common.sh"; odoo shell -d {db} '
                        f'--no-http --log-level=warn'],
         input=script, check=True, capture_output=True, text=True).stdout
     line = next(line for line in output.splitlines() if line.startswith('ACCOUNT='))
@@ -219,33 +189,15 @@ def main():
 
     # A database of its own (the add-on and the reference module), since its server runs apart.
     db = f'{args.db}_inbound_call'
-    server = Server(db, args.port or free_port())
     print(f'[bench] installing builtin_telephony and bench_reference in {db}', file=sys.stderr)
-    server.install()
-    account = prepare(server)
-    server.start()
+    install(db)
+    server = OdooServer(db, port=args.port or None, addons=[BENCH_ADDONS])
     try:
-        callers = [Caller(index, account, server.url) for index in range(CALLERS)]
-        # Warm both paths up (registry loading in each worker, caches).
-        run_concurrently(callers[:4], lambda caller: caller.place_call())
-        run_concurrently(callers[:4], lambda caller: caller.reference(8))
-
-        # Alternate rounds of both, so that a change of load on the machine weighs on each alike.
-        reference, reference_errors, calls, call_errors = [], 0, [], 0
-        per_webhook = {name: [] for name in WEBHOOKS}
-        for calls_in_round in rounds(args.calls_per_caller, ROUNDS):
-            durations, errors = run_concurrently(
-                callers, lambda caller: caller.reference(4 * calls_in_round))
-            reference += durations
-            reference_errors += errors
-            durations, errors = run_concurrently(
-                callers, lambda caller: caller_calls(caller, calls_in_round))
-            calls += durations
-            call_errors += errors
-            for index, duration in enumerate(durations):
-                per_webhook[WEBHOOKS[index % len(WEBHOOKS)]].append(duration)
+        account = prepare(db, server.url)
+        with server:
+            reference, reference_errors, calls, call_errors, per_webhook = measure(
+                server, account, args.calls_per_caller)
     finally:
-        server.stop()
         if not args.keep_db:
             shell(f'drop_db {db}')
 
@@ -267,6 +219,31 @@ def main():
         print(f'  {name}: webhook {measured * 1000:.1f} ms, reference {ref * 1000:.1f} ms, '
               f'ratio {ratio:.2f} (goal ≤ {GOALS[name]}) {"OK" if ok else "MISSED"}')
     return 0 if success else 1
+
+
+def measure(server, account, calls_per_caller):
+    """Alternate rounds of the reference and of the calls, so that a change of load on the
+    machine weighs on each alike: ``(reference durations, reference errors, webhook durations,
+    webhook errors, {webhook: durations})``."""
+    callers = [Caller(index, account, server.url) for index in range(CALLERS)]
+    # Warm both paths up (registry loading in each worker, caches).
+    run_concurrently(callers[:4], lambda caller: caller.place_call())
+    run_concurrently(callers[:4], lambda caller: caller.reference(8))
+
+    reference, reference_errors, calls, call_errors = [], 0, [], 0
+    per_webhook = {name: [] for name in WEBHOOKS}
+    for calls_in_round in rounds(calls_per_caller, ROUNDS):
+        durations, errors = run_concurrently(
+            callers, lambda caller: caller.reference(4 * calls_in_round))
+        reference += durations
+        reference_errors += errors
+        durations, errors = run_concurrently(
+            callers, lambda caller: caller_calls(caller, calls_in_round))
+        calls += durations
+        call_errors += errors
+        for index, duration in enumerate(durations):
+            per_webhook[WEBHOOKS[index % len(WEBHOOKS)]].append(duration)
+    return reference, reference_errors, calls, call_errors, per_webhook
 
 
 def rounds(total, count):

@@ -1,6 +1,7 @@
 """What the benchmark scripts share: Odoo loaded on a database, an Odoo server with
 ``--workers=2``, client processes started at one moment, timing helpers."""
 import argparse
+import configparser
 import multiprocessing
 import os
 import socket
@@ -8,6 +9,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def load_odoo(description, add_arguments=None):
@@ -23,7 +26,7 @@ def load_odoo(description, add_arguments=None):
     args = parser.parse_args()
     import odoo
     from odoo.tools import config
-    config.parse_config(['-c', os.environ['ODOO_RC'], '-d', args.db, '--log-level=warn'])
+    config.parse_config(['-c', odoo_rc(), '-d', args.db, '--log-level=warn'])
     # 16 threads each hold a cursor, plus the set-up's.
     config['db_maxconn'] = 64
     registry = odoo.modules.registry.Registry(args.db)
@@ -84,30 +87,37 @@ def run_processes(count, work):
 
 
 class OdooServer:
-    """``odoo-bin`` serving one database with ``--workers=2`` on a free port, as in production.
+    """An Odoo server with ``--workers=2`` serving one database on a free port, as in production;
+    ``addons``: extra addons directories (the inbound-call reference module).
 
     Usage: ``with OdooServer(db) as server: requests.post(server.url + '/web/...')``.
+
+    It runs this file as its script (see the end): with ``--workers``, Odoo also spawns a
+    long-polling process as ``<argv[0]> gevent``, which must be a script path. No benchmark uses
+    the bus, and that process must not compete with the workers for the CPU being measured, so
+    here it idles until the server stops it.
     """
 
-    def __init__(self, db, port=None, workers=2):
+    def __init__(self, db, port=None, workers=2, addons=()):
         self.db, self.workers = db, workers
         self.port = port or free_port()
         self.url = f'http://127.0.0.1:{self.port}'
         self.log = f'/tmp/{db}-{self.port}.log'
+        self.addons = [str(path) for path in addons]
         self.process = None
 
     def __enter__(self):
         import requests
-        import odoo
-        # odoo-bin rather than ``-m odoo``: with workers, Odoo spawns its gevent process as
-        # ``sys.argv[0] gevent``, which only a script path can be.
-        odoo_bin = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), 'odoo-bin')
+        options = ['-c', odoo_rc(), '-d', self.db, f'--db-filter=^{self.db}$',
+                   f'--http-port={self.port}', f'--workers={self.workers}', '--max-cron-threads=0',
+                   '--log-level=warn', '--limit-time-real=600']
+        if self.addons:
+            options.append('--addons-path=' + ','.join([configured_addons_path()] + self.addons))
         with open(self.log, 'w') as log:
-            self.process = subprocess.Popen(
-                [sys.executable, odoo_bin, '-c', os.environ['ODOO_RC'], '-d', self.db,
-                 f'--db-filter=^{self.db}$', f'--http-port={self.port}', f'--workers={self.workers}',
-                 '--max-cron-threads=0', '--log-level=warn', '--limit-time-real=600'],
-                stdout=subprocess.DEVNULL, stderr=log)
+            # TZ: what odoo-bin sets before anything reads the time.
+            self.process = subprocess.Popen([sys.executable, os.path.abspath(__file__)] + options,
+                                            env=dict(os.environ, TZ='UTC'),
+                                            stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.time() + 120
         while time.time() < deadline:
             if self.process.poll() is not None:
@@ -124,3 +134,24 @@ class OdooServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=60)
+
+
+def odoo_rc():
+    """The Odoo configuration file of this checkout (``make setup`` writes it)."""
+    return os.environ.get('ODOO_RC', os.path.join(ROOT, '.cache', 'odoo.conf'))
+
+
+def configured_addons_path():
+    """The ``addons_path`` of that configuration."""
+    config = configparser.ConfigParser()
+    config.read(odoo_rc())
+    return config['options']['addons_path'].replace(' ', '')
+
+
+if __name__ == '__main__':
+    # OdooServer's process (and, with ``gevent``, its idle long-polling one).
+    if sys.argv[1:2] == ['gevent']:
+        while True:
+            time.sleep(3600)
+    import odoo.cli
+    odoo.cli.main()
