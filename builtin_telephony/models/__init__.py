@@ -1,4 +1,5 @@
 from . import telephony_account
+from . import telephony_account_mixin
 from . import telephony_number_type
 from . import telephony_number_price
 from . import telephony_number

@@ -15,29 +15,18 @@ class TelephonyBlockedNumber(models.Model):
     E.164) with one indexed equality (see :meth:`is_blocked`).
     """
     _name = 'telephony.blocked.number'
+    _inherit = ['telephony.account.mixin']
     _description = "Blocked Number"
     _order = 'phone_number'
     _rec_name = 'phone_number'
-    _check_company_auto = True
 
     phone_number = fields.Char("Number", required=True, help="In E.164 form.")
     note = fields.Char()
-    company_id = fields.Many2one('res.company', required=True, index=True,
-                                 default=lambda self: self.env.company)
-    account_id = fields.Many2one(
-        'telephony.account', compute='_compute_account_id', store=True, readonly=False,
-        precompute=True, index=True, ondelete='cascade', check_company=True,
-        help="The Built-in Telephony page that lists this number (the company's account).")
 
     # The unique constraint's index, (company_id, phone_number), is the one is_blocked() uses.
     _sql_constraints = [
         ('phone_company_uniq', 'unique(company_id, phone_number)', "This number is already blocked."),
     ]
-
-    @api.depends('company_id')
-    def _compute_account_id(self):
-        for blocked in self:
-            blocked.account_id = self.env['telephony.account']._get_for_company(blocked.company_id)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -35,18 +35,11 @@ class TelephonyFlow(models.Model):
     """
     _name = 'telephony.flow'
     _description = "Call Flow"
-    _inherit = ['mail.thread']
+    _inherit = ['mail.thread', 'telephony.account.mixin']
     _order = 'name, id'
-    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     description = fields.Text()
-    company_id = fields.Many2one('res.company', required=True, index=True,
-                                 default=lambda self: self.env.company)
-    account_id = fields.Many2one(
-        'telephony.account', compute='_compute_account_id', store=True, readonly=False,
-        precompute=True, index=True, ondelete='cascade', check_company=True,
-        help="The Built-in Telephony page that lists this flow (the company's account).")
     active = fields.Boolean("Enabled", default=True, tracking=True,
                             help="A disabled flow rejects the calls of its numbers.")
     number_ids = fields.One2many(
@@ -77,11 +70,6 @@ class TelephonyFlow(models.Model):
                                  help="What prevents the draft from being published.")
     draft_html = fields.Html("Draft", compute='_compute_descriptions', sanitize=False)
     published_html = fields.Html("Published", compute='_compute_descriptions', sanitize=False)
-
-    @api.depends('company_id')
-    def _compute_account_id(self):
-        for flow in self:
-            flow.account_id = self.env['telephony.account']._get_for_company(flow.company_id)
 
     @api.depends('number_ids')
     def _compute_number_count(self):

@@ -7,18 +7,12 @@ from .telephony_user import flows_using
 class TelephonyGroup(models.Model):
     """A team of telephony users that a call flow can ring together (SPEC U2)."""
     _name = 'telephony.group'
+    _inherit = ['telephony.account.mixin']
     _description = "Telephony Group"
     _order = 'name, id'
-    _check_company_auto = True
 
     name = fields.Char(required=True)
     description = fields.Text()
-    company_id = fields.Many2one('res.company', required=True, index=True,
-                                 default=lambda self: self.env.company)
-    account_id = fields.Many2one(
-        'telephony.account', compute='_compute_account_id', store=True, readonly=False,
-        precompute=True, index=True, ondelete='cascade', check_company=True,
-        help="The Built-in Telephony page that lists this group (the company's account).")
     member_ids = fields.Many2many(
         'telephony.user', 'telephony_group_member_rel', 'group_id', 'user_id',
         string="Members", check_company=True)
@@ -28,11 +22,6 @@ class TelephonyGroup(models.Model):
         ('name_company_uniq', 'unique(company_id, name)',
          "A telephony group of this name already exists: pick another name."),
     ]
-
-    @api.depends('company_id')
-    def _compute_account_id(self):
-        for group in self:
-            group.account_id = self.env['telephony.account']._get_for_company(group.company_id)
 
     @api.depends('member_ids')
     def _compute_member_count(self):

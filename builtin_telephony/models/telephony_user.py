@@ -37,19 +37,13 @@ def flows_using(env, company, state_type, key, record_ids):
 class TelephonyUser(models.Model):
     """An Odoo user who may place and answer calls, in one company (SPEC U1, U3)."""
     _name = 'telephony.user'
+    _inherit = ['telephony.account.mixin']
     _description = "Telephony User"
     _order = 'name, id'
-    _check_company_auto = True
 
     user_id = fields.Many2one('res.users', string="User", required=True, index=True,
                               ondelete='cascade', domain="[('share', '=', False)]")
     name = fields.Char(related='user_id.name', store=True)
-    company_id = fields.Many2one('res.company', required=True, index=True,
-                                 default=lambda self: self.env.company)
-    account_id = fields.Many2one(
-        'telephony.account', compute='_compute_account_id', store=True, readonly=False,
-        precompute=True, index=True, ondelete='cascade', check_company=True,
-        help="The Built-in Telephony page that lists this user (the company's account).")
     group_ids = fields.Many2many(
         'telephony.group', 'telephony_group_member_rel', 'user_id', 'group_id',
         string="Telephony groups", check_company=True)
@@ -84,12 +78,6 @@ class TelephonyUser(models.Model):
     # ------------------------------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------------------------------
-
-    @api.depends('company_id')
-    def _compute_account_id(self):
-        for telephony_user in self:
-            telephony_user.account_id = self.env['telephony.account']._get_for_company(
-                telephony_user.company_id)
 
     @api.depends('user_id', 'company_id')
     def _compute_client_identity(self):

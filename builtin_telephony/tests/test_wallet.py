@@ -1,6 +1,5 @@
 """The credit wallet: ledger, idempotent charges, calls, numbers, shortages (SPEC §5, N2-N3, P2)."""
-from datetime import date, datetime
-from unittest.mock import patch
+from datetime import date
 
 from freezegun import freeze_time
 

@@ -1,7 +1,6 @@
 """Buying credits and auto-recharge through Odoo's payment module, with payment_demo (SPEC W2, W4, W7)."""
 from urllib.parse import parse_qs, urlparse
 
-from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
