@@ -367,6 +367,17 @@ class TestDescription(BaseCase):
         self.assertEqual(by_id['bye']['name'], 'bye')
         self.assertEqual(by_id['bye']['connections'], [])
 
+    def test_order_does_not_depend_on_the_json(self):
+        """A published copy stored with sorted keys reads like its draft, side by side."""
+        flow = contract_flow()
+        menu = flow['states']['menu']
+        menu['next'] = dict(reversed(list(menu['next'].items())))
+        resorted = json.loads(json.dumps(contract_flow(), sort_keys=True))
+        self.assertEqual(flow_engine.describe_definition(flow), flow_engine.describe_definition(resorted))
+        self.assertEqual(
+            [line.split('—')[1] for line in flow_engine.describe_definition(resorted)[1]['connections']],
+            ['1→ Sales', '2→ Support', '3→ Team', '*→ Voicemail', 'timeout→ Voicemail'])
+
     def test_unreadable_definition(self):
         self.assertEqual(flow_engine.describe_definition('{not json'), [])
         self.assertEqual(flow_engine.describe_definition({'states': 'none'}), [])

@@ -129,6 +129,13 @@ def _connections(state):
     return connections if isinstance(connections, dict) else {}
 
 
+def _ordered_connections(state):
+    """``(event, target)`` pairs in the order of the state type's events (keys 0-9, *, then
+    timeout…), whatever the order of the JSON: a draft and its published copy read the same."""
+    rank = {event: index for index, event in enumerate(EVENTS.get(state.get('type'), ()))}
+    return sorted(_connections(state).items(), key=lambda item: rank.get(item[0], len(rank)))
+
+
 def _is_state(state_id, states):
     return isinstance(state_id, str) and state_id in states
 
@@ -158,7 +165,7 @@ def walk_order(definition):
         if state_id in order:
             continue
         order.append(state_id)
-        queue.extend(target for target in _connections(states[state_id]).values()
+        queue.extend(target for _event, target in _ordered_connections(states[state_id])
                      if _is_state(target, states) and target not in order)
     return order + [state_id for state_id in states if state_id not in order]
 
@@ -465,7 +472,7 @@ def describe_definition(definition, users=None, groups=None, _=_identity):
             'settings': describe(state, users or {}, groups or {}, _) if describe else [],
             'connections': [
                 '%s —%s→ %s' % (name, event, _state_name(target, states.get(target, {})))
-                for event, target in _connections(state).items() if target
+                for event, target in _ordered_connections(state) if target
             ],
         })
     return entries
