@@ -132,6 +132,14 @@ class TestBuyCredits(TelephonyCase):
         self.assertIn('manual', history.mapped('reference'))
         self.assertNotIn('CA-history', history.mapped('reference'))
 
+    def test_purchase_history_in_the_pages_actions_menu(self):
+        menu_action = self.env.ref('builtin_telephony.telephony_account_action_purchase_history')
+        self.assertEqual(menu_action.binding_model_id.model, 'telephony.account')
+        action = menu_action.with_user(self.telephony_admin).with_context(
+            active_model='telephony.account', active_id=self.account.id, active_ids=self.account.ids).run()
+        self.assertEqual(action['name'], "Credit purchase history")
+        self.assertIn(('account_id', '=', self.account.id), action['domain'])
+
 
 @tagged('post_install', '-at_install')
 class TestAutoRecharge(TelephonyCase):
