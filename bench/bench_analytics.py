@@ -13,6 +13,12 @@ the fastest way we know: one index range scan per bar. Also shown, for compariso
 statement that converts each line's date to the time zone and groups by it (the add-on's former
 query). Goal: JSON-RPC ≤ 2× the reference, for a month, a quarter and a year.
 The recording storage usage is measured by the recordings issue's benchmark.
+
+Also measured on the same account: the credit balance every call webhook reads
+(``telephony.account._get_balances`` through the ORM, in an open cursor as in a webhook's
+request), against the same SQL statement run directly, with the 1,000,000 lines unsettled and
+then settled by the hourly cron's ``_settle_balance``. Checked: the balance equals the ledger's
+sum everywhere.
 """
 import statistics
 import uuid
@@ -76,14 +82,14 @@ def create_ledger(registry):
         cr.execute("""
             INSERT INTO telephony_wallet_transaction
                    (account_id, company_id, kind, credits, credits_in, credits_out, reference, date,
-                    user_id, create_uid, create_date, write_uid, write_date)
+                    user_id, settled, create_uid, create_date, write_uid, write_date)
             SELECT %(account)s, %(company)s,
                    CASE WHEN i %% 1000 = 0 THEN 'purchase' WHEN i %% 97 = 0 THEN 'number' ELSE 'call' END,
                    CASE WHEN i %% 1000 = 0 THEN 50 ELSE -0.02 END,
                    CASE WHEN i %% 1000 = 0 THEN 50 ELSE 0 END,
                    CASE WHEN i %% 1000 = 0 THEN 0 ELSE 0.02 END,
                    'bench-' || i, TIMESTAMP '2024-01-01' + (i * INTERVAL '63 seconds'),
-                   1, 1, now(), 1, now()
+                   1, FALSE, 1, now(), 1, now()
               FROM generate_series(1, %(lines)s) AS i
         """, {'account': account.id, 'company': company.id, 'lines': LINES})
         cr.commit()
@@ -144,6 +150,54 @@ def same_figures(figures, rows):
             and [point['label'] for point in figures['series']] == [str(day) for day, _p, _u in bars]
             and all(abs(point['purchased'] - float(p)) < 1e-6 and abs(point['used'] - float(u)) < 1e-6
                     for point, (_day, p, u) in zip(figures['series'], bars)))
+
+
+def measure_balance(registry, cnx, account_id, user_id, repeat):
+    """Median ms of the balance read through the ORM and of its SQL run directly, and the
+    balance each gives."""
+    from odoo import api
+
+    timings, balances = {}, {}
+    with registry.cursor() as orm_cr:
+        account = api.Environment(orm_cr, user_id, {})['telephony.account'].browse(account_id)
+        query = account._balances_query()
+
+        def via_orm():
+            return account._get_balances()[account_id]
+
+        def via_sql():
+            with cnx.cursor() as cr:
+                cr.execute(query.code, query.params)
+                return cr.fetchone()[1]
+
+        for _round in range(repeat):
+            for name, func in (('SQL', via_sql), ('ORM', via_orm)):
+                seconds, balances[name] = median_seconds(func, 1)
+                timings.setdefault(name, []).append(seconds)
+    return {name: statistics.median(values) * 1000 for name, values in timings.items()}, balances
+
+
+def bench_balance(registry, params, cnx, account_id, user_id, repeat):
+    """The balance read before and after the settling cron; whether it stays exact."""
+    import time
+    from odoo import SUPERUSER_ID, api
+    with cnx.cursor() as cr:
+        cr.execute("SELECT SUM(credits) FROM telephony_wallet_transaction WHERE account_id = %s", [account_id])
+        ledger_sum = float(cr.fetchone()[0])
+    before, balances_before = measure_balance(registry, cnx, account_id, user_id, repeat)
+    start = time.perf_counter()
+    with registry.cursor() as cr:
+        api.Environment(cr, SUPERUSER_ID, {})['telephony.account'].browse(account_id)._settle_balance()
+    settle_seconds = time.perf_counter() - start
+    vacuum(params)  # the settled lines' old versions are garbage, as autovacuum would find them
+    after, balances_after = measure_balance(registry, cnx, account_id, user_id, repeat)
+    exact = all(abs(float(balance) - ledger_sum) < 1e-6
+                for balance in (*balances_before.values(), *balances_after.values()))
+    print(f"balance read, 1,000,000 unsettled lines: SQL {before['SQL']:.2f} ms | ORM {before['ORM']:.2f} ms; "
+          f"settling them once: {settle_seconds:.1f} s; settled: SQL {after['SQL']:.2f} ms | "
+          f"ORM {after['ORM']:.2f} ms | "
+          f"balance = ledger sum ({ledger_sum:.4f}) everywhere: {'yes' if exact else 'NO'}", flush=True)
+    return exact
 
 
 def main():
@@ -213,6 +267,8 @@ def main():
                       f"(runs {min(timings['JSON-RPC']) * 1000:.1f}–{max(timings['JSON-RPC']) * 1000:.1f}) | "
                       f"ratio JSON-RPC/reference {ratio:.2f}, ORM/reference "
                       f"{medians['ORM'] / medians['reference']:.2f} (goal ≤ 2)", flush=True)
+        # Last: settling changes the ledger's rows, which the analytics above read as inserted.
+        ok &= bench_balance(registry, params, cnx, account_id, user_id, args.repeat)
         cnx.close()
     finally:
         drop_ledger(registry, account_id, company_id, user_id)

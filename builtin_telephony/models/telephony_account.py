@@ -30,21 +30,30 @@ CREDIT_KINDS = ('purchase', 'auto_recharge', 'refund', 'adjustment')
 # Credits per month of each recording storage plan (SPEC R2).
 STORAGE_PLAN_PRICES = {'free': 0.0, '50k': 25.0, '200k': 50.0, '1m': 75.0}
 
+# The balance of the telephony_account row aliased ``account``: what the hourly settling cron
+# moved into ``settled_balance``, plus the ledger lines it has not settled yet, read from the
+# partial index ``telephony_wallet_transaction_unsettled_index`` (so its cost follows the lines of
+# the last hour, not the size of the ledger). Every balance read uses this expression.
+BALANCE_SQL = SQL("""account.settled_balance + COALESCE((
+    SELECT SUM(unsettled.credits) FROM telephony_wallet_transaction unsettled
+     WHERE unsettled.account_id = account.id AND NOT unsettled.settled), 0)""")
+
 
 @functools.lru_cache(maxsize=64)
 def _ledger_insert_statement(names):
     """The statement of ``_record_transaction`` for these columns (besides account and company).
 
-    Parameters: the account id, the values of ``names`` in order, the account id. Answers one row:
+    Parameters: the account id, the values of ``names`` in order. Answers one row:
     ``(id of the new line or NULL, balance with it or NULL, auto-recharge minimum or NULL)``;
-    both last are NULL unless auto-recharge watches the account. The SUM runs in the same
-    snapshot as the INSERT, which it therefore does not see: the new line's credits are added.
+    both last are NULL unless auto-recharge watches the account. The balance (``BALANCE_SQL``)
+    is read in the same snapshot as the INSERT, which it therefore does not see: the new line's
+    credits are added.
     Built once per set of columns: composing it costs more than running it.
     """
     return SQL(
         """
         WITH account AS (
-            SELECT id, company_id, auto_recharge_min,
+            SELECT id, company_id, auto_recharge_min, settled_balance,
                    auto_recharge AND NOT COALESCE(partner_managed, FALSE) AS watched
               FROM telephony_account WHERE id = %s
         ), line AS (
@@ -54,15 +63,13 @@ def _ledger_insert_statement(names):
             RETURNING id, credits
         )
         SELECT line.id,
-               CASE WHEN account.watched THEN COALESCE(line.credits, 0) + (
-                   SELECT COALESCE(SUM(credits), 0) FROM telephony_wallet_transaction
-                    WHERE account_id = %s) END,
+               CASE WHEN account.watched THEN COALESCE(line.credits, 0) + %s END,
                CASE WHEN account.watched THEN COALESCE(account.auto_recharge_min, 0) END
           FROM account LEFT JOIN line ON TRUE
         """,
         # Placeholders only: the values are given at each execution; ``.code`` drops these Nones.
         SQL('%s', None), SQL(', ').join(map(SQL.identifier, names)),
-        SQL(', ').join(SQL('%s', None) for _name in names), SQL('%s', None),
+        SQL(', ').join(SQL('%s', None) for _name in names), BALANCE_SQL,
     ).code
 
 
@@ -105,6 +112,8 @@ class TelephonyAccount(models.Model):
     balance = fields.Float(
         "Available credits", digits=(16, 4), compute='_compute_balance',
         help="1 credit = 1 USD. The sum of the credit transactions.")
+    # Technical: the sum of the ledger lines already settled (see _settle_balance).
+    settled_balance = fields.Float(digits=(16, 4), default=0.0, readonly=True, copy=False)
     balance_company_currency = fields.Monetary(
         "Available credits in company currency", compute='_compute_balance',
         currency_field='currency_id')
@@ -183,17 +192,21 @@ class TelephonyAccount(models.Model):
     def _get_balances(self):
         """``{account id: balance}`` read from the database now (not the ORM cache).
 
-        The balance is never stored: it is the sum of the ledger, so that it is exact however many
-        workers charge at once (each charge is one INSERT; nothing else is updated). The
-        ``(account_id, date, kind, credits)`` index makes this sum an index-only scan.
+        The balance is the sum of the ledger, so that it is exact however many workers charge at
+        once (each charge is one INSERT; nothing else is updated). It is read as
+        ``settled_balance`` plus the lines not settled yet (``BALANCE_SQL``), so that its cost
+        does not grow with the ledger.
         """
         if not self.ids:
             return {}
+        self.flush_recordset(['settled_balance'])
         self.env['telephony.wallet.transaction'].flush_model()
-        self.env.cr.execute(SQL(
-            "SELECT account_id, SUM(credits) FROM telephony_wallet_transaction "
-            "WHERE account_id IN %s GROUP BY account_id", tuple(self.ids)))
+        self.env.cr.execute(self._balances_query())
         return dict(self.env.cr.fetchall())
+
+    def _balances_query(self):
+        return SQL("SELECT account.id, %s FROM telephony_account account WHERE account.id IN %s",
+                   BALANCE_SQL, tuple(self.ids))
 
     def _get_balance(self):
         self.ensure_one()
@@ -397,7 +410,8 @@ class TelephonyAccount(models.Model):
         self.ensure_one()
         Transaction = self.env['telephony.wallet.transaction'].sudo()
         # The statement reads the account's columns and sums the ledger in the database.
-        self.flush_recordset(['company_id', 'auto_recharge', 'auto_recharge_min', 'partner_managed'])
+        self.flush_recordset(['company_id', 'auto_recharge', 'auto_recharge_min', 'partner_managed',
+                              'settled_balance'])
         Transaction.flush_model(['account_id', 'credits'])
         now = fields.Datetime.now()
         columns = {
@@ -406,6 +420,7 @@ class TelephonyAccount(models.Model):
             'credits_in': max(signed_credits, 0.0),
             'credits_out': max(-signed_credits, 0.0),
             'reference': str(reference),
+            'settled': False,  # the column has no default in the database; NULL would not count
             'date': values.pop('date', None) or now,
             'user_id': values.pop('user_id', self.env.uid),
             'create_uid': self.env.uid, 'create_date': now,
@@ -418,7 +433,7 @@ class TelephonyAccount(models.Model):
                 raise ValueError(f"{name} is not a column of telephony.wallet.transaction")
             columns[name] = value.id if isinstance(value, models.BaseModel) else value
         statement = _ledger_insert_statement(tuple(columns))
-        self.env.cr.execute(statement, [self.id, *columns.values(), self.id])
+        self.env.cr.execute(statement, [self.id, *columns.values()])
         line_id, balance, minimum = self.env.cr.fetchone()
         self.invalidate_recordset(['balance', 'balance_company_currency', 'wallet_transaction_ids'])
         recharge = (balance, minimum) if balance is not None else None
@@ -469,6 +484,51 @@ class TelephonyAccount(models.Model):
             # The next shortage will be announced again.
             self.sudo().credits_exhausted_notified = False
         return transaction
+
+    def _settle_balance(self):
+        """Move the ledger lines this transaction sees into ``settled_balance``; one statement.
+
+        The balance does not change, only where its parts are read from. Under REPEATABLE READ
+        the lines committed after this transaction began are not seen: they stay unsettled and
+        keep counting, and those seen are settled and summed in one snapshot, so nothing is
+        counted twice or lost. Charges only INSERT, so they never wait for it; the account row is
+        written only when lines were settled. Should a concurrent write of that row (an
+        administrator saving the form) make this fail, the transaction is rolled back whole and
+        the next run settles.
+        """
+        self.ensure_one()
+        self.flush_recordset(['settled_balance'])
+        self.env['telephony.wallet.transaction'].flush_model(['account_id', 'credits', 'settled'])
+        self.env.cr.execute(SQL("""
+            WITH settled AS (
+                UPDATE telephony_wallet_transaction SET settled = TRUE
+                 WHERE account_id = %(account)s AND NOT settled
+             RETURNING credits
+            )
+            UPDATE telephony_account
+               SET settled_balance = settled_balance + (SELECT SUM(credits) FROM settled)
+             WHERE id = %(account)s AND EXISTS (SELECT FROM settled)
+        """, account=self.id))
+        self.invalidate_recordset(['settled_balance', 'balance', 'balance_company_currency'])
+        self.env['telephony.wallet.transaction'].invalidate_model(['settled'])
+
+    @api.model
+    def _cron_settle_balances(self):
+        """Settle every account's ledger, one committed transaction per account."""
+        # Not in tests: they run in one transaction that must not be committed.
+        commit = not getattr(threading.current_thread(), 'testing', False)
+        for account in self.sudo().search([]):
+            try:
+                account._settle_balance()
+                if commit:
+                    self.env.cr.commit()
+            except psycopg2.errors.SerializationFailure:
+                if not commit:
+                    raise
+                # Its snapshot cannot be retried; the next run settles this account.
+                self.env.cr.rollback()
+                _logger.info("Telephony account %s: balance not settled this time (concurrent "
+                             "update); the next run settles it.", account.id)
 
     def _charge_storage_plan(self, date=None):
         """Charge the recording storage plan for the month of ``date`` (default: today), once.

@@ -4,6 +4,7 @@ A ``TransactionCase`` sees only its own uncommitted cursor, so these helpers cre
 their own committed company and account, and give every thread its own registry cursor.
 """
 import contextlib
+import functools
 import threading
 import time
 import uuid
@@ -38,13 +39,21 @@ def run_concurrently(registry, funcs):
 
     :return: the results in the order of ``funcs``; the first exception is re-raised
     """
+    return run_in_threads([functools.partial(run_in_new_transaction, registry, func) for func in funcs])
+
+
+def run_in_threads(funcs):
+    """Start every ``func()`` in its own thread at the same moment (each opens its transactions).
+
+    :return: the results in the order of ``funcs``; the first exception is re-raised
+    """
     barrier = threading.Barrier(len(funcs))
     results, failures = [None] * len(funcs), []
 
     def worker(index, func):
         try:
             barrier.wait()
-            results[index] = run_in_new_transaction(registry, func)
+            results[index] = func()
         except Exception as error:  # reported to the test below
             failures.append(error)
 
