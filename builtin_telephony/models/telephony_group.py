@@ -1,7 +1,6 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
 
-from .telephony_user import flows_using
+from .telephony_user import check_not_in_published_flows
 
 
 class TelephonyGroup(models.Model):
@@ -46,12 +45,6 @@ class TelephonyGroup(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_in_published_flow(self):
-        for company in self.company_id:
-            groups = self.filtered(lambda g: g.company_id == company)
-            used = flows_using(self.env, company, 'transfer_group', 'group_id', set(groups.ids))
-            if used:
-                blocker = groups.filtered(lambda g: g.id in used)[:1]
-                raise UserError(_(
-                    "The telephony group %(group)s cannot be deleted: the published call flow "
-                    "%(flows)s transfers calls to it. Change the flow and publish it again first.",
-                    group=blocker.name, flows=", ".join(sorted(set(used[blocker.id])))))
+        check_not_in_published_flows(self, 'transfer_group', 'group_id', _(
+            "The telephony group %(name)s cannot be deleted: the published call flow %(flows)s "
+            "transfers calls to it. Change the flow and publish it again first."))

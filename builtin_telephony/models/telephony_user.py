@@ -34,6 +34,19 @@ def flows_using(env, company, state_type, key, record_ids):
     return used
 
 
+def check_not_in_published_flows(records, state_type, key, message):
+    """Refuse to delete ``records`` when a published flow of their company transfers calls to
+    one of them; ``message`` (translated) names it with ``%(name)s`` and the flows with
+    ``%(flows)s``."""
+    for company in records.company_id:
+        of_company = records.filtered(lambda record: record.company_id == company)
+        used = flows_using(records.env, company, state_type, key, set(of_company.ids))
+        if used:
+            blocker = of_company.filtered(lambda record: record.id in used)[:1]
+            raise UserError(message % {
+                'name': blocker.name, 'flows': ", ".join(sorted(set(used[blocker.id])))})
+
+
 class TelephonyUser(models.Model):
     """An Odoo user who may place and answer calls, in one company (SPEC U1, U3)."""
     _name = 'telephony.user'
@@ -200,12 +213,6 @@ class TelephonyUser(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_in_published_flow(self):
-        for company in self.company_id:
-            users = self.filtered(lambda u: u.company_id == company)
-            used = flows_using(self.env, company, 'transfer_user', 'user_id', set(users.ids))
-            if used:
-                blocker = users.filtered(lambda u: u.id in used)[:1]
-                raise UserError(_(
-                    "%(user)s cannot be removed: the published call flow %(flows)s transfers calls "
-                    "to them. Change the flow and publish it again first.",
-                    user=blocker.name, flows=", ".join(sorted(set(used[blocker.id])))))
+        check_not_in_published_flows(self, 'transfer_user', 'user_id', _(
+            "%(name)s cannot be removed: the published call flow %(flows)s transfers calls "
+            "to them. Change the flow and publish it again first."))
