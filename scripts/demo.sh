@@ -12,6 +12,20 @@ if [ "${1:-}" = stop ]; then
     exit 0
 fi
 
+place_demo_calls() {
+    "$PY" -m odoo -d "$DB" --db-filter="^$DB\$" --http-port="$HTTP_PORT" --log-level=warn \
+        > "$CACHE/demo-calls.log" 2>&1 &
+    local server=$!
+    for _ in $(seq 60); do
+        curl -fso /dev/null "http://127.0.0.1:$HTTP_PORT/web/login" && break
+        sleep 1
+    done
+    "$PY" "$ROOT/scripts/demo_calls.py" "$DB" "$HTTP_PORT" \
+        || echo "[demo] the demo calls could not be placed (see $CACHE/demo-calls.log); the demo works without them" >&2
+    kill "$server"
+    wait "$server" 2>/dev/null || true
+}
+
 if db_exists "$DB"; then
     echo "[demo] updating builtin_telephony in $DB" >&2
     odoo -d "$DB" -u builtin_telephony --stop-after-init --log-level=warn
@@ -20,6 +34,10 @@ else
     # From scratch rather than from the test template: the demo wants the dependencies' demo
     # data too (leads and contacts to call).
     odoo -d "$DB" -i builtin_telephony,payment_demo --stop-after-init --log-level=warn
+    # Webhooks are signed against the public URL: point it at this server, then place a few
+    # calls through the sandbox's webhooks so that the demo has a call history.
+    psql -Xqd "$DB" -c "UPDATE ir_config_parameter SET value = 'http://127.0.0.1:$HTTP_PORT' WHERE key = 'web.base.url'"
+    place_demo_calls
 fi
 
 cmd=("$PY" -m odoo -d "$DB" --db-filter="^$DB\$" --http-port="$HTTP_PORT")

@@ -44,6 +44,7 @@ for (const [label, name] of Object.entries(tabs)) {
 }
 // A published call flow: draft and published versions side by side.
 await page.locator(".o_notebook .nav-link", { hasText: "Call flows" }).first().click();
+await page.waitForSelector(".o_field_widget[name=flow_ids] .o_data_row", { timeout: 5000 }).catch(() => null);
 const flowRow = page.locator(".o_field_widget[name=flow_ids] .o_data_row").first();
 if (await flowRow.count()) {
     await flowRow.locator("td.o_data_cell").first().click();
@@ -51,5 +52,18 @@ if (await flowRow.count()) {
     await page.waitForTimeout(800);
     await page.screenshot({ path: `${out}call_flow_form.png`, fullPage: false });
     console.log("docs/screenshots/call_flow_form.png");
+    await page.keyboard.press("Escape");
+    await page.waitForSelector(".modal", { state: "detached" });
 }
+// The call history and one call with the steps it took through the flow.
+await page.click(".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_calls']");
+await page.waitForSelector(".o_list_view .o_data_row");
+await page.waitForTimeout(500);
+await page.screenshot({ path: `${out}calls.png`, fullPage: false });
+console.log("docs/screenshots/calls.png");
+await page.locator(".o_list_view .o_data_row td.o_data_cell").last().click();  // the first call of the day
+await page.waitForSelector(".o_form_view");
+await page.waitForTimeout(800);
+await page.screenshot({ path: `${out}call_form.png`, fullPage: false });
+console.log("docs/screenshots/call_form.png");
 await browser.close();

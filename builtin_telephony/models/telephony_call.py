@@ -101,6 +101,12 @@ class TelephonyCall(models.Model):
         ('provider_sid_uniq', 'unique(provider_sid)', "A call is recorded once."),
     ]
 
+    @api.depends('from_number', 'to_number')
+    def _compute_display_name(self):
+        # The breadcrumb and the links read "who called whom", not the provider's CallSid.
+        for call in self:
+            call.display_name = f"{call.from_number or '?'} → {call.to_number or '?'}"
+
     def init(self):
         super().init()
         # Caller matching reads contacts by phone_sanitized (added to res.partner by sms, without
