@@ -168,7 +168,8 @@ class TelephonyNumberBuyLine(models.TransientModel):
     def _compute_display_name(self):
         for line in self:
             place = ', '.join(part for part in (line.locality, line.region) if part)
-            line.display_name = _("%(number)s%(place)s — %(price)s credits/month",
-                                  number=format_international(line.phone_number),
-                                  place=f" ({place})" if place else '',
-                                  price=f"{line.monthly_price:.2f}")
+            number = format_international(line.phone_number)
+            if place:
+                number = '%s (%s)' % (number, place)
+            line.display_name = _("%(number)s — %(price)s credits/month",
+                                  number=number, price='%.2f' % line.monthly_price)
