@@ -1,5 +1,7 @@
 """Rating maths of tools/rating.py: plain Python, no database."""
-import unittest
+from datetime import date
+
+from odoo.tests import BaseCase
 
 from odoo.addons.builtin_telephony.tools import rating
 from odoo.addons.builtin_telephony.tools.rating import Rate
@@ -17,7 +19,7 @@ RATES = [
 ]
 
 
-class TestRating(unittest.TestCase):
+class TestRating(BaseCase):
 
     def test_every_started_minute_is_paid(self):
         self.assertEqual(rating.billable_minutes(0), 0)
@@ -61,11 +63,10 @@ class TestRating(unittest.TestCase):
         self.assertEqual(rating.affordable_seconds(0, 0), rating.MAX_CALL_SECONDS)
 
 
-class TestAnalyticsPeriods(unittest.TestCase):
+class TestAnalyticsPeriods(BaseCase):
     """Period presets of the credit analytics at week, month, quarter and year boundaries."""
 
     def check(self, period, today, expected_start, expected_end, **kwargs):
-        from datetime import date
         self.assertEqual(period_range(period, date.fromisoformat(today), **kwargs),
                          (date.fromisoformat(expected_start), date.fromisoformat(expected_end)))
 

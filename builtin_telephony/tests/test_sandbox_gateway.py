@@ -1,10 +1,11 @@
 """SandboxGateway: plausible, valid, deterministic answers in TwilioGateway's shapes. No Odoo."""
 import inspect
 import re
-import unittest
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
+
+from odoo.tests import BaseCase
 
 from ..tools.provider_errors import TelephonyProviderError
 from ..tools.sandbox_gateway import SandboxGateway
@@ -17,7 +18,7 @@ OFFER_KEYS = {'phone_number', 'friendly_name', 'region', 'locality', 'iso_countr
               'address_requirements', 'capabilities'}
 
 
-class TestSandboxGateway(unittest.TestCase):
+class TestSandboxGateway(BaseCase):
 
     def setUp(self):
         self.gateway = SandboxGateway(ACCOUNT_SID, 'signing-key')

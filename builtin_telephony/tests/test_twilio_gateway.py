@@ -6,10 +6,11 @@ No database, no Odoo.
 """
 import socket
 import time
-import unittest
 
 from requests import ConnectionError as RequestsConnectionError, Timeout
 from twilio.base.exceptions import TwilioException
+
+from odoo.tests import BaseCase
 
 from ..tools.provider_errors import TelephonyProviderError
 from ..tools.twilio_gateway import TwilioGateway
@@ -33,7 +34,7 @@ NO_ANSWER = ("Twilio did not answer in time. "
              "Check the server's internet access and try again.")
 
 
-class TwilioGatewayCase(unittest.TestCase):
+class TwilioGatewayCase(BaseCase):
 
     def setUp(self):
         self.http = PrismHttpClient()
@@ -270,7 +271,9 @@ class TestFailures(TwilioGatewayCase):
             started = time.monotonic()
             error = self.assertProviderError(NO_ANSWER, gateway.number_types, 'US')
         self.assertIsInstance(error.__cause__, Timeout)
-        self.assertLess(time.monotonic() - started, 5)
+        # The gateway gives up instead of hanging (Odoo's test cases raise any requests timeout
+        # under 10 s to 10 s, hence the margin).
+        self.assertLess(time.monotonic() - started, 30)
 
     def test_no_connection(self):
         with socket.socket() as closed:
