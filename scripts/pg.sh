@@ -12,7 +12,21 @@ PG_DIR="$CACHE/pg"
 PG_ROLE=odoo
 
 pg_run_as_owner() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+# The postgres OS user must reach the cluster's folder, but a checkout may sit in a private
+# folder (e.g. one made by `mktemp -d`, mode 0700). Let it through the folders on the way:
+# traverse only (o+x), nothing becomes listable or readable.
+allow_owner_to_reach() {
+    local dir="$1"
+    while [ "$dir" != / ]; do
+        if ! runuser -u postgres -- test -x "$dir"; then
+            echo "[setup] letting the postgres user traverse $dir (chmod o+x) to reach the cluster" >&2
+            chmod o+x "$dir"
+        fi
+        dir=$(dirname "$dir")
+    done
 }
 
 free_port() {
@@ -30,7 +44,10 @@ ensure_postgres() {
 
     local data="$PG_DIR/data" run="$PG_DIR/run" port
     mkdir -p "$PG_DIR" "$run"
-    [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR" "$run"
+    if [ "$(id -u)" = 0 ]; then
+        chown postgres: "$PG_DIR" "$run"
+        allow_owner_to_reach "$PG_DIR"
+    fi
     if [ ! -f "$data/PG_VERSION" ]; then
         echo "[setup] creating a private PostgreSQL cluster in $data" >&2
         pg_run_as_owner initdb -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
