@@ -13,6 +13,8 @@ CACHE="$ROOT/.cache"
 VENV="$ROOT/.venv"
 PYTHON_BIN=${PYTHON:-python3}
 ODOO_GIT_URL=https://github.com/odoo/odoo.git
+# Where a machine keeps an Odoo 18.0 source tree when Odoo is not pip-installable (see README).
+ODOO_LOCAL=${ODOO_LOCAL:-/opt/odoo-18.0}
 HTTP_PORT=${HTTP_PORT:-8069}
 mkdir -p "$CACHE"
 
@@ -58,6 +60,9 @@ if [ -n "${ODOO_SOURCE:-}" ]; then
         ODOO_SRC="$CACHE/odoo-src"
         [ -d "$ODOO_SRC/odoo" ] || git clone -q --depth 1 --branch 18.0 "$ODOO_SOURCE" "$ODOO_SRC"
     fi
+elif [ "$(odoo_version)" != "18.0" ] && [ -f "$ODOO_LOCAL/odoo/release.py" ]; then
+    # An Odoo 18.0 source tree unpacked on this machine (no registry serves Odoo here).
+    ODOO_SRC="$ODOO_LOCAL"
 elif [ "$(odoo_version)" != "18.0" ]; then
     ODOO_SRC="$CACHE/odoo-src"
     if [ ! -d "$ODOO_SRC/odoo" ]; then
