@@ -5,7 +5,7 @@ TEST_DB ?= telephony_test
 HTTP_PORT ?= 8069
 export DB TEST_DB HTTP_PORT
 
-.PHONY: demo test setup stop-demo bench screenshots
+.PHONY: demo test setup stop-demo stop bench screenshots
 
 setup:
 	@bash scripts/setup.sh
@@ -21,6 +21,10 @@ test: setup
 ## Stop a demo server started with `make demo DETACH=1`
 stop-demo:
 	@bash scripts/demo.sh stop
+
+## Stop everything `make demo` / `make test` left running: the demo server and the private PostgreSQL
+stop:
+	@bash scripts/stop.sh
 
 ## Run the benchmarks of bench/ (see bench/README.md)
 bench: setup

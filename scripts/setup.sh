@@ -47,8 +47,19 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 echo 'setuptools<81' > "$CACHE/build-constraints.txt"
 export PIP_CONSTRAINT="$CACHE/build-constraints.txt"
 
-# pip, without the warnings about find-links folders some machines' pip configuration lists.
-pip_install() { "$PY" -m pip install -q "$@" 2> >(grep -v "^WARNING: Location" >&2); }
+# pip, quietly. The virtualenv sees the system Python's packages (for an Odoo installed there),
+# so pip's resolver lists conflicts among system packages Odoo never imports (awscli, moto...) as
+# "ERROR" lines although the install succeeded: keep them in a log and say so in one line. The
+# warnings about find-links folders some machines' pip configuration lists are dropped.
+pip_install() {
+    local log="$CACHE/pip-conflicts.log"
+    "$PY" -m pip install -q "$@" 2> >(grep -v "^WARNING: Location" \
+        | awk -v logfile="$log" '
+            /^ERROR: pip.s dependency resolver does not currently take into account/ { conflicts = 1; print > logfile; next }
+            conflicts && / requires .*, but you have .* which is incompatible\.$/ { print > logfile; n++; next }
+            { conflicts = 0; print > "/dev/stderr" }
+            END { if (n) printf "[setup] pip noted %d version conflicts among the system Python'"'"'s own packages (not used by Odoo): see %s\n", n, logfile > "/dev/stderr" }')
+}
 
 odoo_version() { "$PY" -c 'import odoo.release as r; print("%s.%s" % r.version_info[:2])' 2>/dev/null || true; }
 
