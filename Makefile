@@ -5,7 +5,7 @@ TEST_DB ?= telephony_test
 HTTP_PORT ?= 8069
 export DB TEST_DB HTTP_PORT
 
-.PHONY: demo test setup stop-demo stop bench screenshots
+.PHONY: demo test setup stop-demo stop bench screenshots i18n
 
 setup:
 	@bash scripts/setup.sh
@@ -29,6 +29,10 @@ stop:
 ## Run the benchmarks of bench/ (see bench/README.md)
 bench: setup
 	@bash bench/run.sh
+
+## Regenerate the translation template from the code and merge it into i18n/*.po (then translate what it reports)
+i18n: setup
+	@bash scripts/i18n.sh
 
 ## Screenshots of the Built-in Telephony page (docs/screenshots/) from a running `make demo`
 screenshots:

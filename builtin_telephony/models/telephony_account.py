@@ -299,7 +299,7 @@ class TelephonyAccount(models.Model):
                 'type': 'success',
                 'title': _("Connected"),
                 'message': _("The %(provider)s account answers; it offers %(count)s number types here.",
-                             provider=dict(self._fields['provider'].selection)[self.provider],
+                             provider=self._fields['provider'].convert_to_export(self.provider, self),
                              count=len(types)),
             },
         }
@@ -544,7 +544,7 @@ class TelephonyAccount(models.Model):
         return self._charge(
             'storage', price, 'storage-%s' % month,
             description=_("Recording storage plan %(plan)s, %(month)s",
-                          plan=dict(self._fields['storage_plan'].selection)[self.storage_plan],
+                          plan=self._fields['storage_plan'].convert_to_export(self.storage_plan, self),
                           month=month))
 
     @api.model
@@ -588,7 +588,7 @@ class TelephonyAccount(models.Model):
         transaction = self._charge(
             'call', credits, call.provider_sid, call_id=call.id,
             description=_("%(direction)s call, %(minutes)s min to %(number)s",
-                          direction=dict(call._fields['direction'].selection)[call.direction],
+                          direction=call._fields['direction'].convert_to_export(call.direction, call),
                           minutes=rating.billable_minutes(call.duration), number=phone_number))
         # A retried callback finds the first charge: the call keeps what was charged then.
         call.credits = -transaction.credits

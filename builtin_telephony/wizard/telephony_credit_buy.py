@@ -93,7 +93,7 @@ class TelephonyCreditBuy(models.TransientModel):
             raise UserError(_(
                 "The payment of %(credits).2f credits did not go through (%(state)s): %(reason)s "
                 "Try another payment method, or leave it empty to pay on the payment page.",
-                credits=self.credits, state=dict(tx._fields['state'].selection)[tx.state],
+                credits=self.credits, state=tx._fields['state'].convert_to_export(tx.state, tx),
                 reason=tx.state_message or ''))
         return {
             'type': 'ir.actions.client',
