@@ -55,6 +55,12 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
     'assets': {
         'web.assets_backend': [
             'builtin_telephony/static/src/components/credit_analytics/*',
+            'builtin_telephony/static/src/components/phone_field/*',
+            'builtin_telephony/static/src/softphone/*',
+        ],
+        'web.assets_unit_tests': [
+            'builtin_telephony/static/tests/**/*.test.js',
+            'builtin_telephony/static/tests/helpers/**/*',
         ],
         'web.assets_tests': [
             'builtin_telephony/static/tests/tours/**/*',

@@ -1,3 +1,4 @@
 from . import twilio_webhook
 from . import voice
 from . import caller_id
+from . import softphone

@@ -12,7 +12,9 @@ from . import telephony_flow
 from . import telephony_flow_version
 from . import telephony_call
 from . import telephony_call_step
+from . import telephony_sandbox_call
 from . import telephony_recording
 from . import telephony_wallet_transaction
 from . import telephony_rate
 from . import payment_transaction
+from . import ir_http

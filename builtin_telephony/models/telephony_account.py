@@ -1,4 +1,5 @@
 import functools
+import hashlib
 import logging
 import secrets
 import threading
@@ -105,6 +106,19 @@ class TelephonyAccount(models.Model):
         "Public URL",
         help="The public https address at which Twilio reaches this database, e.g. "
              "https://crm.example.com. Empty: the web.base.url system parameter.")
+    # The browser softphone's access tokens (CONTRACTS.md): an API key signs them, the TwiML App
+    # says which URL answers the calls the softphone places.
+    twilio_api_key_sid = fields.Char(
+        "API Key SID", groups=ADMIN_GROUP, copy=False,
+        help="A Twilio API key (SK...) of this account: it signs the softphones' access tokens. "
+             "Create one in Twilio's console, under Account > API keys.")
+    twilio_api_key_secret = fields.Char(
+        "API Key Secret", groups=ADMIN_GROUP, copy=False,
+        help="The secret Twilio shows once, when the API key is created.")
+    twilio_twiml_app_sid = fields.Char(
+        "TwiML App SID", groups=ADMIN_GROUP, copy=False,
+        help="The TwiML App (AP...) whose voice URL answers the calls placed from the softphone. "
+             "'Create the TwiML App' makes one pointing at this database.")
     voice_webhook_url = fields.Char("Voice URL", compute='_compute_webhook_urls')
     status_webhook_url = fields.Char("Status callback URL", compute='_compute_webhook_urls')
     client_webhook_url = fields.Char("TwiML App voice URL", compute='_compute_webhook_urls')
@@ -301,6 +315,50 @@ class TelephonyAccount(models.Model):
                 'message': _("The %(provider)s account answers; it offers %(count)s number types here.",
                              provider=self._fields['provider'].convert_to_export(self.provider, self),
                              count=len(types)),
+            },
+        }
+
+    def _softphone_credentials(self):
+        """(API key sid, API key secret, TwiML App sid) signing the softphone's access tokens.
+
+        The sandbox signs with its own key (the auth token that signs its webhooks), under sids
+        derived from the account, so its tokens look and verify like Twilio's.
+        """
+        self.ensure_one()
+        account = self.sudo()
+        if account.provider == 'sandbox':
+            digest = hashlib.sha256(f'{account.twilio_account_sid}:softphone'.encode()).hexdigest()
+            return ('SK' + digest[:32], account.twilio_auth_token,
+                    account._provider_call('create_twiml_app', '', self._webhook_url(CLIENT_ROUTE)))
+        if not (account.twilio_api_key_sid and account.twilio_api_key_secret
+                and account.twilio_twiml_app_sid):
+            raise UserError(_(
+                "The softphone is not connected to Twilio yet: a telephony administrator must "
+                "enter the API key, its secret and the TwiML App in Telephony > Built-in "
+                "Telephony (Provider section)."))
+        return (account.twilio_api_key_sid, account.twilio_api_key_secret,
+                account.twilio_twiml_app_sid)
+
+    def action_create_twiml_app(self):
+        """Create the softphone's TwiML App at the provider, its voice URL pointing at this
+        database's ``/telephony/twilio/client``, and keep its sid."""
+        self.ensure_one()
+        self.check_access('write')
+        if not self.env.user.has_group(ADMIN_GROUP):
+            raise UserError(_("Only telephony administrators can create the TwiML App."))
+        app_sid = self._provider_call(
+            'create_twiml_app', _("Odoo softphone (%(company)s)", company=self.company_id.name),
+            self._webhook_url(CLIENT_ROUTE))
+        self.sudo().twilio_twiml_app_sid = app_sid
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {
+                'type': 'success',
+                'title': _("TwiML App created"),
+                'message': _("Calls placed from the softphone now reach %(url)s.",
+                             url=self._webhook_url(CLIENT_ROUTE)),
+                'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
         }
 

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import phonenumbers
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools.sql import create_index
 
@@ -106,6 +106,33 @@ class TelephonyCall(models.Model):
         # The breadcrumb and the links read "who called whom", not the provider's CallSid.
         for call in self:
             call.display_name = f"{call.from_number or '?'} → {call.to_number or '?'}"
+
+    def _softphone_summary(self):
+        """A call as the softphone's recent calls list it: the other party's number and the
+        contact/lead it was matched to, named only when the user may read them."""
+        self.ensure_one()
+        lead, partner = self._readable_record(self.lead_id), self._readable_record(self.partner_id)
+        return {
+            'id': self.id,
+            'direction': self.direction,
+            'status': self.status,
+            'number': (self.to_number if self.direction == 'outbound' else self.from_number) or '',
+            'name': (lead or partner).display_name or False,
+            'lead_id': lead.id,
+            'partner_id': partner.id,
+            'start_date': fields.Datetime.to_string(self.start_date) or False,
+            'duration': self.duration,
+        }
+
+    def _readable_record(self, record):
+        """``record`` if the current user may read it, else an empty recordset."""
+        if not record:
+            return record
+        try:
+            record.with_env(self.env).check_access('read')
+        except AccessError:
+            return record.browse()
+        return record.with_env(self.env)
 
     def init(self):
         super().init()

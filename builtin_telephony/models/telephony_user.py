@@ -1,8 +1,13 @@
+import hashlib
 import json
+import time
 from datetime import timedelta
 
+from twilio.jwt.access_token import AccessToken
+from twilio.jwt.access_token.grants import VoiceGrant
+
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..tools.phone import to_e164
 
@@ -12,6 +17,9 @@ from ..tools.phone import to_e164
 MAX_CALL_DURATION = timedelta(hours=4)
 LIVE_CALL_STATUSES = ('ringing', 'in_progress')
 AVAILABILITY = [('available', "Available"), ('offline', "Offline")]
+# Lifetime of the softphone's access tokens (Twilio allows up to 24 h; CONTRACTS.md: 1 h at most).
+SOFTPHONE_TOKEN_TTL = 3600
+RECENT_CALLS = 10
 
 
 def flows_using(env, company, state_type, key, record_ids):
@@ -187,6 +195,69 @@ class TelephonyUser(models.Model):
                 "IDs nor a verified custom caller ID. Pick another caller ID, or verify this "
                 "number from your preferences.", user=self.user_id.name, number=phone_number))
         return e164
+
+    # ------------------------------------------------------------------------------------------
+    # The softphone (controllers/softphone.py)
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _softphone_user(self):
+        """The current user's telephony user in the current company (sudo).
+
+        :raise odoo.exceptions.AccessError: the user is not a telephony user there; nothing
+            of the softphone (token, state, calls) is given to them.
+        """
+        user = self.env.user
+        telephony_user = user._telephony_user() if user.has_group(
+            'builtin_telephony.group_telephony_user') and user.active and not user.share else False
+        if not telephony_user:
+            raise AccessError(_(
+                "You are not a telephony user of %(company)s: ask a telephony administrator to "
+                "add you in Telephony > Built-in Telephony > Telephony users.",
+                company=self.env.company.name))
+        return telephony_user
+
+    def _softphone_token(self):
+        """A Twilio Access Token for this user's softphone: their own identity, a VoiceGrant
+        for the account's TwiML App (outgoing) and incoming calls, valid one hour."""
+        self.ensure_one()
+        account = self.account_id.sudo()
+        key_sid, key_secret, app_sid = account._softphone_credentials()
+        token = AccessToken(account.twilio_account_sid, key_sid, key_secret,
+                            identity=self.client_identity, ttl=SOFTPHONE_TOKEN_TTL)
+        token.add_grant(VoiceGrant(outgoing_application_sid=app_sid, incoming_allow=True))
+        expires_at = int(time.time()) + SOFTPHONE_TOKEN_TTL
+        return {
+            'token': token.to_jwt(),
+            'identity': self.client_identity,
+            'expires_at': expires_at,
+            'provider': account.provider,
+        }
+
+    def _softphone_state(self):
+        """What the softphone shows when it starts: availability, caller IDs, recent calls."""
+        self.ensure_one()
+        return {
+            'identity': self.client_identity,
+            'provider': self.account_id.sudo().provider,
+            'available': self.availability == 'available',
+            'allow_outbound': self.allow_outbound,
+            'caller_ids': self._get_outgoing_caller_ids(),
+            'recent_calls': self._softphone_recent_calls(),
+        }
+
+    def _softphone_recent_calls(self):
+        """The user's last calls, with the contact/lead matched when the user may read them."""
+        self.ensure_one()
+        calls = self.env['telephony.call'].with_user(self.user_id).search(
+            [('user_id', '=', self.user_id.id), ('company_id', '=', self.company_id.id)],
+            limit=RECENT_CALLS)
+        return [call._softphone_summary() for call in calls]
+
+    def _softphone_set_available(self, available):
+        self.ensure_one()
+        self.availability = 'available' if available else 'offline'
+        return self.availability == 'available'
 
     # ------------------------------------------------------------------------------------------
     # CRUD

@@ -15,3 +15,5 @@ from . import test_block_list
 from . import test_caller_id
 from . import test_telephony_users
 from . import test_users_tour
+from . import test_js_units
+from . import test_softphone

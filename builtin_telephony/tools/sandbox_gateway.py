@@ -169,6 +169,11 @@ class SandboxGateway:
     def redirect_call(self, call_sid, url):
         return None
 
+    # Applications
+
+    def create_twiml_app(self, friendly_name, voice_url):
+        return self._sid('AP', 'application', voice_url)
+
     # Helpers
 
     @classmethod

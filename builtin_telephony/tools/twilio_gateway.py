@@ -190,6 +190,15 @@ class TwilioGateway:
         """Make a live call continue with the TwiML at ``url`` (POST)."""
         self._send(lambda: self._account.calls(call_sid).update(url=url, method='POST'))
 
+    # Applications (the softphone's TwiML App)
+
+    def create_twiml_app(self, friendly_name, voice_url):
+        """A TwiML App whose voice URL answers the calls placed from browser softphones;
+        returns its sid (AP...)."""
+        application = self._send(lambda: self._account.applications.create(
+            friendly_name=friendly_name, voice_url=voice_url, voice_method='POST'))
+        return application.sid
+
     def _send(self, request, not_found_error=None, missing_ok=False):
         """Return ``request()`` (one SDK call), turning every failure into a
         ``TelephonyProviderError`` chained to the original exception.
