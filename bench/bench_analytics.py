@@ -15,9 +15,9 @@ query). Goal: JSON-RPC ≤ 2× the reference, for a month, a quarter and a year.
 The recording storage usage is measured by the recordings issue's benchmark.
 
 Also measured on the same account: the credit balance every call webhook reads
-(``telephony.account._get_balances`` through the ORM, in an open cursor as in a webhook's
+(``telephony.wallet.transaction._balances`` through the ORM, in an open cursor as in a webhook's
 request), against the same SQL statement run directly, with the 1,000,000 lines unsettled and
-then settled by the hourly cron's ``_settle_balance``. Checked: the balance equals the ledger's
+then settled by the hourly cron's ``telephony.wallet.transaction._settle``. Checked: the balance equals the ledger's
 sum everywhere.
 """
 import statistics
@@ -159,11 +159,13 @@ def measure_balance(registry, cnx, account_id, user_id, repeat):
 
     timings, balances = {}, {}
     with registry.cursor() as orm_cr:
-        account = api.Environment(orm_cr, user_id, {})['telephony.account'].browse(account_id)
-        query = account._balances_query()
+        env = api.Environment(orm_cr, user_id, {})
+        account = env['telephony.account'].browse(account_id)
+        ledger = env['telephony.wallet.transaction']
+        query = ledger._balances_query(account)
 
         def via_orm():
-            return account._get_balances()[account_id]
+            return ledger._balances(account)[account_id]
 
         def via_sql():
             with cnx.cursor() as cr:
@@ -187,7 +189,8 @@ def bench_balance(registry, params, cnx, account_id, user_id, repeat):
     before, balances_before = measure_balance(registry, cnx, account_id, user_id, repeat)
     start = time.perf_counter()
     with registry.cursor() as cr:
-        api.Environment(cr, SUPERUSER_ID, {})['telephony.account'].browse(account_id)._settle_balance()
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        env['telephony.wallet.transaction']._settle(env['telephony.account'].browse(account_id))
     settle_seconds = time.perf_counter() - start
     vacuum(params)  # the settled lines' old versions are garbage, as autovacuum would find them
     after, balances_after = measure_balance(registry, cnx, account_id, user_id, repeat)

@@ -11,7 +11,7 @@ share one interpreter lock):
   cursor and commit, as one request would do it, retried on serialization failures;
 - ``HTTP``: every charge is a signed Twilio status callback (``CallStatus=completed``,
   ``CallDuration``) to ``/telephony/twilio/status`` of an Odoo started with ``--workers=2``,
-  which rates the call and charges it (``telephony.account._charge_call``): the route through
+  which rates the call and charges it (``telephony.call._charge``): the route through
   which calls are charged in production.
 
 In both, the odd clients also replay the charge their neighbour made 4 steps earlier (a
@@ -100,7 +100,7 @@ class BenchAccount:
                 } for sid in calls])
                 from odoo.addons.builtin_telephony.tools import rating
                 self.call_credits = rating.call_credits(
-                    account._call_rate('inbound', OUR_NUMBER, 'local'), CALL_DURATION)
+                    env['telephony.rate']._price_per_minute('inbound', OUR_NUMBER, 'local'), CALL_DURATION)
             cr.commit()
 
     def outcome(self):

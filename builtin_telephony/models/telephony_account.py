@@ -1,9 +1,7 @@
-import functools
 import hashlib
 import logging
 import secrets
 import threading
-from datetime import timedelta
 
 import psycopg2
 
@@ -11,68 +9,18 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..tools import rating, wallet_periods
+from .. import const
+from ..tools import rating
 from ..tools.gateways import get_gateway
 from ..tools.provider_errors import TelephonyProviderError
+from .telephony_wallet_transaction import CREDIT_KINDS, DEBIT_KINDS
 
 _logger = logging.getLogger(__name__)
 
 ADMIN_GROUP = 'builtin_telephony.group_telephony_admin'
 
-# The routes Twilio calls; the numbers and the TwiML App are pointed at them (CONTRACTS.md).
-VOICE_ROUTE = '/telephony/twilio/voice'
-STATUS_ROUTE = '/telephony/twilio/status'
-RECORDING_ROUTE = '/telephony/twilio/recording'
-CLIENT_ROUTE = '/telephony/twilio/client'
-
-
-DEBIT_KINDS = ('number', 'call', 'storage')
-CREDIT_KINDS = ('purchase', 'auto_recharge', 'refund', 'adjustment')
 # Credits per month of each recording storage plan (SPEC R2).
 STORAGE_PLAN_PRICES = {'free': 0.0, '50k': 25.0, '200k': 50.0, '1m': 75.0}
-
-# The balance of the telephony_account row aliased ``account``: what the hourly settling cron
-# moved into ``settled_balance``, plus the ledger lines it has not settled yet, read from the
-# partial index ``telephony_wallet_transaction_unsettled_index`` (so its cost follows the lines of
-# the last hour, not the size of the ledger). Every balance read uses this expression.
-BALANCE_SQL = SQL("""account.settled_balance + COALESCE((
-    SELECT SUM(unsettled.credits) FROM telephony_wallet_transaction unsettled
-     WHERE unsettled.account_id = account.id AND NOT unsettled.settled), 0)""")
-
-
-@functools.lru_cache(maxsize=64)
-def _ledger_insert_statement(names):
-    """The statement of ``_record_transaction`` for these columns (besides account and company).
-
-    Parameters: the account id, the values of ``names`` in order. Answers one row:
-    ``(id of the new line or NULL, balance with it or NULL, auto-recharge minimum or NULL)``;
-    both last are NULL unless auto-recharge watches the account. The balance (``BALANCE_SQL``)
-    is read in the same snapshot as the INSERT, which it therefore does not see: the new line's
-    credits are added.
-    Built once per set of columns: composing it costs more than running it.
-    """
-    return SQL(
-        """
-        WITH account AS (
-            SELECT id, company_id, auto_recharge_min, settled_balance,
-                   auto_recharge AND NOT COALESCE(partner_managed, FALSE) AS watched
-              FROM telephony_account WHERE id = %s
-        ), line AS (
-            INSERT INTO telephony_wallet_transaction (account_id, company_id, %s)
-            SELECT account.id, account.company_id, %s FROM account
-            ON CONFLICT (account_id, kind, reference) DO NOTHING
-            RETURNING id, credits
-        )
-        SELECT line.id,
-               CASE WHEN account.watched THEN COALESCE(line.credits, 0) + %s END,
-               CASE WHEN account.watched THEN COALESCE(account.auto_recharge_min, 0) END
-          FROM account LEFT JOIN line ON TRUE
-        """,
-        # Placeholders only: the values are given at each execution; ``.code`` drops these Nones.
-        SQL('%s', None), SQL(', ').join(map(SQL.identifier, names)),
-        SQL(', ').join(SQL('%s', None) for _name in names), BALANCE_SQL,
-    ).code
-
 
 class TelephonyAccount(models.Model):
     """The Built-in Telephony page of one company: its provider, numbers and credits.
@@ -126,7 +74,7 @@ class TelephonyAccount(models.Model):
     balance = fields.Float(
         "Available credits", digits=(16, 4), compute='_compute_balance',
         help="1 credit = 1 USD. The sum of the credit transactions.")
-    # Technical: the sum of the ledger lines already settled (see _settle_balance).
+    # Technical: the sum of the ledger lines already settled (telephony.wallet.transaction._settle).
     settled_balance = fields.Float(digits=(16, 4), default=0.0, readonly=True, copy=False)
     balance_company_currency = fields.Monetary(
         "Available credits in company currency", compute='_compute_balance',
@@ -191,40 +139,22 @@ class TelephonyAccount(models.Model):
     @api.depends('webhook_base_url')
     def _compute_webhook_urls(self):
         for account in self:
-            account.voice_webhook_url = account._webhook_url(VOICE_ROUTE)
-            account.status_webhook_url = account._webhook_url(STATUS_ROUTE)
-            account.client_webhook_url = account._webhook_url(CLIENT_ROUTE)
+            account.voice_webhook_url = account._webhook_url(const.VOICE_ROUTE)
+            account.status_webhook_url = account._webhook_url(const.STATUS_ROUTE)
+            account.client_webhook_url = account._webhook_url(const.CLIENT_ROUTE)
 
     def _compute_balance(self):
-        totals = self._get_balances()
+        totals = self.env['telephony.wallet.transaction']._balances(self)
         usd = self.env.ref('base.USD')
         for account in self:
             account.balance = totals.get(account.id, 0.0)
             account.balance_company_currency = usd._convert(
                 account.balance, account.currency_id, account.company_id, fields.Date.context_today(account))
 
-    def _get_balances(self):
-        """``{account id: balance}`` read from the database now (not the ORM cache).
-
-        The balance is the sum of the ledger, so that it is exact however many workers charge at
-        once (each charge is one INSERT; nothing else is updated). It is read as
-        ``settled_balance`` plus the lines not settled yet (``BALANCE_SQL``), so that its cost
-        does not grow with the ledger.
-        """
-        if not self.ids:
-            return {}
-        self.flush_recordset(['settled_balance'])
-        self.env['telephony.wallet.transaction'].flush_model()
-        self.env.cr.execute(self._balances_query())
-        return dict(self.env.cr.fetchall())
-
-    def _balances_query(self):
-        return SQL("SELECT account.id, %s FROM telephony_account account WHERE account.id IN %s",
-                   BALANCE_SQL, tuple(self.ids))
-
     def _get_balance(self):
+        """The balance read from the database now (the ledger's sum), not the ORM cache."""
         self.ensure_one()
-        return self._get_balances().get(self.id, 0.0)
+        return self.env['telephony.wallet.transaction']._balances(self).get(self.id, 0.0)
 
     @api.model
     def _selection_company_tokens(self):
@@ -329,7 +259,7 @@ class TelephonyAccount(models.Model):
         if account.provider == 'sandbox':
             digest = hashlib.sha256(f'{account.twilio_account_sid}:softphone'.encode()).hexdigest()
             return ('SK' + digest[:32], account.twilio_auth_token,
-                    account._provider_call('create_twiml_app', '', self._webhook_url(CLIENT_ROUTE)))
+                    account._provider_call('create_twiml_app', '', self._webhook_url(const.CLIENT_ROUTE)))
         if not (account.twilio_api_key_sid and account.twilio_api_key_secret
                 and account.twilio_twiml_app_sid):
             raise UserError(_(
@@ -348,7 +278,7 @@ class TelephonyAccount(models.Model):
             raise UserError(_("Only telephony administrators can create the TwiML App."))
         app_sid = self._provider_call(
             'create_twiml_app', _("Odoo softphone (%(company)s)", company=self.company_id.name),
-            self._webhook_url(CLIENT_ROUTE))
+            self._webhook_url(const.CLIENT_ROUTE))
         self.sudo().twilio_twiml_app_sid = app_sid
         return {
             'type': 'ir.actions.client',
@@ -357,7 +287,7 @@ class TelephonyAccount(models.Model):
                 'type': 'success',
                 'title': _("TwiML App created"),
                 'message': _("Calls placed from the softphone now reach %(url)s.",
-                             url=self._webhook_url(CLIENT_ROUTE)),
+                             url=self._webhook_url(const.CLIENT_ROUTE)),
                 'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
         }
@@ -368,138 +298,24 @@ class TelephonyAccount(models.Model):
         return self._provider_call('number_types', country_code.upper())
 
     def search_available_numbers(self, country_code, number_type, region=None, contains=None, limit=20):
-        """Numbers that can be bought now, each with its monthly price in credits (SPEC N1)."""
+        """Numbers that can be bought now, each with its monthly price in credits
+        (``telephony.number._search_available``)."""
         self.ensure_one()
-        self.check_access('write')
-        country_code = country_code.upper()
-        found = self._provider_call(
-            'search_numbers', country_code, number_type, region=region or None,
-            contains=contains or None, limit=limit)
-        country = self.env['res.country'].search([('code', '=', country_code)], limit=1)
-        price = self.env['telephony.number.price']._get_monthly_price(country, number_type)
-        return [dict(number, monthly_price=price) for number in found]
+        return self.env['telephony.number']._search_available(
+            self, country_code, number_type, region=region, contains=contains, limit=limit)
 
     def buy_number(self, phone_number, country_code, number_type, address_partner=None):
-        """Buy ``phone_number`` at the provider and point it at this database (SPEC N2).
+        """Buy ``phone_number`` for this account (``telephony.number._buy``).
 
-        :param address_partner: the ``res.partner`` whose address is registered at the provider,
-            for the numbers sold only to customers with an address on file (see the
-            ``address_requirements`` of ``search_available_numbers``)
         :return: the id of the new ``telephony.number``
         """
         self.ensure_one()
-        self.check_access('write')
-        country = self.env['res.country'].search([('code', '=', country_code.upper())], limit=1)
-        if not country:
-            raise UserError(_("Unknown country code %s.", country_code))
-        values = {
-            'account_id': self.id,
-            'country_id': country.id,
-            'number_type': number_type,
-            'monthly_price': self.env['telephony.number.price']._get_monthly_price(country, number_type),
-        }
-        self._check_can_buy_number(values)
-        address_sid = address_partner and self._register_address(address_partner)
-        purchased = self._provider_call(
-            'buy_number', phone_number,
-            voice_url=self._webhook_url(VOICE_ROUTE),
-            status_callback=self._webhook_url(STATUS_ROUTE),
-            friendly_name=self.company_id.name, address_sid=address_sid or None)
-        try:
-            with self.env.cr.savepoint():
-                number = self.env['telephony.number'].create(dict(
-                    values, phone_number=purchased['phone_number'], provider_sid=purchased['sid']))
-                number._after_purchase()
-        except Exception:
-            # The provider sold us the number but we could not record it: give it back, so
-            # that nothing is half-made (and nothing keeps costing money unseen).
-            try:
-                self._get_gateway().release_number(purchased['sid'])
-            except TelephonyProviderError:
-                _logger.exception("Could not release %s after a failed purchase", phone_number)
-            raise
-        self.message_post(body=_("Phone number %(number)s bought (%(price)s credits per month).",
-                                 number=number.display_name, price=number.monthly_price))
-        return number.id
-
-    def _register_address(self, partner):
-        """Register ``partner``'s address at the provider; returns the provider's address id."""
-        missing = [label for label, value in ((_("street"), partner.street), (_("city"), partner.city),
-                                              (_("ZIP"), partner.zip), (_("country"), partner.country_id))
-                   if not value]
-        if missing:
-            raise UserError(_("Complete the address of %(partner)s (%(missing)s missing), then buy the number again.",
-                              partner=partner.display_name, missing=", ".join(missing)))
-        return self._provider_call(
-            'create_address', partner.commercial_company_name or partner.name, partner.street,
-            partner.city, partner.state_id.code or partner.city, partner.zip, partner.country_id.code)
-
-    def _check_can_buy_number(self, values):
-        """Refuse to buy a number whose first month the credits cannot pay (SPEC N2)."""
-        self.ensure_one()
-        price = values.get('monthly_price') or 0.0
-        available = self._get_balance() + self.overdraft_limit
-        if price > available + 1e-9:
-            raise UserError(_(
-                "This number costs %(price).2f credits for its first month, and %(available).2f "
-                "credits are available. Buy credits on the Plan details tab, then buy the number.",
-                price=price, available=max(available, 0.0)))
-        return True
+        return self.env['telephony.number']._buy(
+            self, phone_number, country_code, number_type, address_partner=address_partner).id
 
     # ------------------------------------------------------------------------------------------
     # Wallet (SPEC §5): the ledger, charges, top-ups
     # ------------------------------------------------------------------------------------------
-
-    def _record_transaction(self, kind, signed_credits, reference, **values):
-        """Insert one ledger line unless (account, kind, reference) already exists.
-
-        ``INSERT … ON CONFLICT DO NOTHING`` on the unique index makes a retried callback, a payment
-        notified twice or a cron run twice harmless, without a lock on any shared row. When a
-        concurrent transaction commits the same reference after ours began, PostgreSQL raises a
-        serialization failure and Odoo retries the request, which then finds the existing line.
-
-        The same statement reads what the auto-recharge check needs (the account's settings and,
-        when auto-recharge is on, the balance with this line), so that a charge is one round trip
-        to the database (bench/bench_wallet.py).
-
-        :return: ``(transaction, created, recharge)``; ``recharge`` is ``(balance, minimum)`` when
-            auto-recharge watches this account, else None
-        """
-        self.ensure_one()
-        Transaction = self.env['telephony.wallet.transaction'].sudo()
-        # The statement reads the account's columns and sums the ledger in the database.
-        self.flush_recordset(['company_id', 'auto_recharge', 'auto_recharge_min', 'partner_managed',
-                              'settled_balance'])
-        Transaction.flush_model(['account_id', 'credits'])
-        now = fields.Datetime.now()
-        columns = {
-            'kind': kind,
-            'credits': signed_credits,
-            'credits_in': max(signed_credits, 0.0),
-            'credits_out': max(-signed_credits, 0.0),
-            'reference': str(reference),
-            'settled': False,  # the column has no default in the database; NULL would not count
-            'date': values.pop('date', None) or now,
-            'user_id': values.pop('user_id', self.env.uid),
-            'create_uid': self.env.uid, 'create_date': now,
-            'write_uid': self.env.uid, 'write_date': now,
-        }
-        for name, value in values.items():
-            field = Transaction._fields.get(name)
-            if not field or not field.store or field.type in ('one2many', 'many2many') \
-                    or name in ('account_id', 'company_id'):
-                raise ValueError(f"{name} is not a column of telephony.wallet.transaction")
-            columns[name] = value.id if isinstance(value, models.BaseModel) else value
-        statement = _ledger_insert_statement(tuple(columns))
-        self.env.cr.execute(statement, [self.id, *columns.values()])
-        line_id, balance, minimum = self.env.cr.fetchone()
-        self.invalidate_recordset(['balance', 'balance_company_currency', 'wallet_transaction_ids'])
-        recharge = (balance, minimum) if balance is not None else None
-        if line_id:
-            return Transaction.browse(line_id), True, recharge
-        return Transaction.search([
-            ('account_id', '=', self.id), ('kind', '=', kind), ('reference', '=', str(reference)),
-        ], limit=1), False, recharge
 
     def _charge(self, kind, credits, reference, **values):
         """Take ``credits`` (positive) from the wallet, once per (kind, reference).
@@ -515,7 +331,8 @@ class TelephonyAccount(models.Model):
             raise ValueError(f"{kind} is not a kind of charge")
         if credits < 0:
             raise ValueError("Charge a positive number of credits")
-        transaction, created, recharge = self._record_transaction(kind, -credits, reference, **values)
+        transaction, created, recharge = self.env['telephony.wallet.transaction']._record(
+            self, kind, -credits, reference, **values)
         if created and credits and recharge and recharge[0] < recharge[1]:
             self._wake_auto_recharge()
         return transaction
@@ -537,38 +354,12 @@ class TelephonyAccount(models.Model):
             raise UserError(_("Only telephony administrators can add credits by hand."))
         if credits <= 0:
             raise UserError(_("Enter a positive number of credits to add."))
-        transaction, created, _recharge = self._record_transaction(kind, credits, reference, **values)
+        transaction, created, _recharge = self.env['telephony.wallet.transaction']._record(
+            self, kind, credits, reference, **values)
         if created and self.credits_exhausted_notified:
             # The next shortage will be announced again.
             self.sudo().credits_exhausted_notified = False
         return transaction
-
-    def _settle_balance(self):
-        """Move the ledger lines this transaction sees into ``settled_balance``; one statement.
-
-        The balance does not change, only where its parts are read from. Under REPEATABLE READ
-        the lines committed after this transaction began are not seen: they stay unsettled and
-        keep counting, and those seen are settled and summed in one snapshot, so nothing is
-        counted twice or lost. Charges only INSERT, so they never wait for it; the account row is
-        written only when lines were settled. Should a concurrent write of that row (an
-        administrator saving the form) make this fail, the transaction is rolled back whole and
-        the next run settles.
-        """
-        self.ensure_one()
-        self.flush_recordset(['settled_balance'])
-        self.env['telephony.wallet.transaction'].flush_model(['account_id', 'credits', 'settled'])
-        self.env.cr.execute(SQL("""
-            WITH settled AS (
-                UPDATE telephony_wallet_transaction SET settled = TRUE
-                 WHERE account_id = %(account)s AND NOT settled
-             RETURNING credits
-            )
-            UPDATE telephony_account
-               SET settled_balance = settled_balance + (SELECT SUM(credits) FROM settled)
-             WHERE id = %(account)s AND EXISTS (SELECT FROM settled)
-        """, account=self.id))
-        self.invalidate_recordset(['settled_balance', 'balance', 'balance_company_currency'])
-        self.env['telephony.wallet.transaction'].invalidate_model(['settled'])
 
     @api.model
     def _cron_settle_balances(self):
@@ -577,7 +368,7 @@ class TelephonyAccount(models.Model):
         commit = not getattr(threading.current_thread(), 'testing', False)
         for account in self.sudo().search([]):
             try:
-                account._settle_balance()
+                self.env['telephony.wallet.transaction']._settle(account)
                 if commit:
                     self.env.cr.commit()
             except psycopg2.errors.SerializationFailure:
@@ -619,39 +410,6 @@ class TelephonyAccount(models.Model):
         self.ensure_one()
         return self._get_balance() + self.overdraft_limit
 
-    def _call_rate(self, direction, phone_number, number_type='local'):
-        """The price per minute of a call, 0 when the rate table has no row for it."""
-        rate = self.env['telephony.rate']._get_rate(direction, phone_number, number_type or 'local')
-        return rate.price_per_minute if rate else 0.0
-
-    def _charge_call(self, call):
-        """Charge a finished call once (reference: its CallSid) and store its credits on it.
-
-        The destination of an outgoing call, or our number for an incoming one, picks the rate;
-        every started minute is paid. A call of 0 seconds costs nothing and leaves no line.
-
-        :return: the ``telephony.wallet.transaction``, or an empty recordset when nothing is due
-        """
-        self.ensure_one()
-        call = call.sudo()
-        phone_number = call.to_number if call.direction == 'outbound' else (
-            call.number_id.phone_number or call.to_number)
-        price = self._call_rate(call.direction, phone_number, call.number_id.number_type or 'local')
-        credits = rating.call_credits(price, call.duration)
-        if not credits:
-            if call.credits:
-                return self.env['telephony.wallet.transaction']
-            call.credits = 0.0
-            return self.env['telephony.wallet.transaction']
-        transaction = self._charge(
-            'call', credits, call.provider_sid, call_id=call.id,
-            description=_("%(direction)s call, %(minutes)s min to %(number)s",
-                          direction=call._fields['direction'].convert_to_export(call.direction, call),
-                          minutes=rating.billable_minutes(call.duration), number=phone_number))
-        # A retried callback finds the first charge: the call keeps what was charged then.
-        call.credits = -transaction.credits
-        return transaction
-
     def _has_credit_for_calls(self, direction='inbound', phone_number=None, number_type='local'):
         """Whether the credits (with the allowed overdraft) pay for one minute of a call.
 
@@ -659,7 +417,7 @@ class TelephonyAccount(models.Model):
         sent to them); adding credits re-arms the notice.
         """
         self.ensure_one()
-        price = self._call_rate(direction, phone_number, number_type)
+        price = self.env['telephony.rate']._price_per_minute(direction, phone_number, number_type)
         available = self._available_credits()
         if available > 0 and available >= price:
             return True
@@ -692,17 +450,11 @@ class TelephonyAccount(models.Model):
         action['domain'] = [('account_id', '=', self.id)]
         return action
 
-    # Kinds counted as credits purchased / used by the analytics; a refund gives back used credits.
-    PURCHASED_KINDS = ('purchase', 'auto_recharge', 'adjustment')
-    USED_KINDS = ('number', 'call', 'storage', 'refund')
-
     def get_credit_analytics(self, period='this_month', date_from=None, date_to=None):
-        """Credits purchased and used in a period, with a series for the chart (SPEC W6).
+        """Credits purchased and used in a period, with a series for the chart (the Plan details
+        tab; ``telephony.wallet.transaction._credit_analytics``).
 
         (The credits available are the ``balance`` field shown beside the chart.)
-
-        One query over the ledger's ``(account_id, date, kind, credits)`` index, whose cost is
-        that of summing the period's lines (bench/bench_analytics.py).
 
         :param period: one of ``tools.wallet_periods.PERIODS``
         :param date_from: with ``custom``, first day (ISO date string), included
@@ -714,45 +466,8 @@ class TelephonyAccount(models.Model):
         self.check_access('read')
         if not self.env.user.has_group(ADMIN_GROUP):
             raise UserError(_("Only telephony administrators see the credit analytics."))
-        today = fields.Date.context_today(self)
-        try:
-            start, end = wallet_periods.period_range(
-                period, today, fields.Date.to_date(date_from), fields.Date.to_date(date_to))
-        except ValueError as error:
-            raise UserError(_("Choose a period, or both dates of a custom range.")) from error
-        bucket = wallet_periods.bucket_for(start, end)
-        tz = self.env.user.tz or 'UTC'
-        self.env['telephony.wallet.transaction'].flush_model(['account_id', 'date', 'kind', 'credits'])
-        # One range scan of the (account_id, date, kind, credits) index per bar: the bars' bounds
-        # are converted from the user's time zone once each, never a ledger line's date; the
-        # week and month bars are labelled by their first day, even before the period's start.
-        self.env.cr.execute(SQL(
-            """
-            SELECT bar.label::date, totals.purchased, totals.used
-              FROM generate_series(date_trunc(%(bucket)s, %(start)s::timestamp),
-                                   %(end)s::timestamp - interval '1 day', %(step)s::interval) AS bar(label),
-           LATERAL (SELECT COUNT(*) AS lines,
-                           COALESCE(SUM(credits) FILTER (WHERE kind IN %(purchased)s), 0) AS purchased,
-                           COALESCE(-SUM(credits) FILTER (WHERE kind IN %(used)s), 0) AS used
-                      FROM telephony_wallet_transaction
-                     WHERE account_id = %(account)s
-                       AND date >= timezone('UTC', timezone(%(tz)s, GREATEST(bar.label, %(start)s::timestamp)))
-                       AND date < timezone('UTC', timezone(%(tz)s, LEAST(bar.label + %(step)s::interval,
-                                                                         %(end)s::timestamp)))) AS totals
-             WHERE totals.lines > 0
-          ORDER BY 1
-            """, bucket=bucket, step=f'1 {bucket}', tz=tz, purchased=self.PURCHASED_KINDS,
-            used=self.USED_KINDS, account=self.id, start=start, end=end))
-        rows = self.env.cr.fetchall()
-        return {
-            'purchased': sum(row[1] for row in rows),
-            'used': sum(row[2] for row in rows),
-            'date_from': fields.Date.to_string(start),
-            'date_to': fields.Date.to_string(end - timedelta(days=1)),
-            'bucket': bucket,
-            'series': [{'label': fields.Date.to_string(day), 'purchased': purchased, 'used': used}
-                       for day, purchased, used in rows],
-        }
+        return self.env['telephony.wallet.transaction']._credit_analytics(
+            self, period, date_from, date_to)
 
     def _auto_recharge_reference(self):
         """The payment reference of the recharge of the current shortage.
@@ -890,7 +605,8 @@ class TelephonyAccount(models.Model):
         available = self._available_credits()
         if available <= 0:
             return 0
-        return rating.affordable_seconds(available, self._call_rate('outbound', to_number, number_type))
+        return rating.affordable_seconds(
+            available, self.env['telephony.rate']._price_per_minute('outbound', to_number, number_type))
 
     def _notify_credits_exhausted(self):
         self.ensure_one()

@@ -10,7 +10,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools.sql import create_index
 
-from ..tools import flow_engine
+from .. import const
+from ..tools import rating, twiml
+from ..tools.flow import FlowError, runtime
 from ..tools.phone import to_e164
 
 _logger = logging.getLogger(__name__)
@@ -20,11 +22,6 @@ CALL_STATUSES = [
     ('missed', "Missed"), ('busy', "Busy"), ('failed', "Failed"), ('rejected', "Rejected"),
     ('blocked', "Blocked"), ('voicemail', "Voicemail"),
 ]
-FLOW_ROUTE = '/telephony/twilio/flow/'
-FLOW_ACTION_PREFIX = 'flow/'
-CLIENT_STATUS_ROUTE = '/telephony/twilio/client_status'
-OUTBOUND_DIAL_ROUTE = '/telephony/twilio/outbound_dial'
-RECORDING_ROUTE = '/telephony/twilio/recording'
 # Twilio's CallStatus values of a call (or leg) that is over.
 ENDED = ('completed', 'busy', 'no-answer', 'failed', 'canceled')
 # Statuses decided before the end of the call, which Twilio's final callback must not overwrite.
@@ -34,8 +31,6 @@ DECIDED = ('rejected', 'blocked', 'failed', 'voicemail')
 WEBHOOK_FIELDS = ['status', 'direction', 'company_id', 'flow_version_id', 'user_id', 'answer_date',
                   'end_date', 'flow_outcome', 'answered_leg_sid', 'agent_end_date', 'queue_name',
                   'queue_state', 'duration', 'provider_sid', 'number_id', 'to_number', 'credits']
-# Events by which a call leaves a transfer state without being answered.
-TRANSFER_ENDS = ('busy', 'timeout', 'unavailable')
 # <Dial> outcome of an outgoing call → its status.
 OUTBOUND_DIAL_STATUS = {'completed': 'completed', 'answered': 'completed', 'busy': 'busy',
                         'no-answer': 'missed', 'canceled': 'missed', 'failed': 'failed'}
@@ -57,8 +52,7 @@ class TelephonyCall(models.Model):
     _rec_name = 'provider_sid'
 
     provider_sid = fields.Char("Call SID", required=True, readonly=True, copy=False)
-    direction = fields.Selection([('inbound', "Incoming"), ('outbound', "Outgoing")],
-                                 required=True, readonly=True, index=True)
+    direction = fields.Selection(const.DIRECTIONS, required=True, readonly=True, index=True)
     status = fields.Selection(CALL_STATUSES, required=True, default='ringing', index=True)
     from_number = fields.Char("From", readonly=True, index=True)
     to_number = fields.Char("To", readonly=True, index=True)
@@ -148,55 +142,45 @@ class TelephonyCall(models.Model):
     # ------------------------------------------------------------------------------------------
 
     @api.model
-    def _twilio_answer(self, account, action, params):
-        """The TwiML answering the webhook ``action``: 'voice', 'client', 'outbound_dial', or
-        'flow/<engine action>' for the URLs of the TwiML a flow answered.
+    def _twilio_answer(self, account, answer, params):
+        """The TwiML of ``answer(account, params)``, the method of this model that the route
+        names (``_twilio_voice``, ``_twilio_outgoing``, ``_twilio_gather``...).
 
-        Never raises (SPEC P2): a fault is logged, its writes are rolled back, and the caller
-        hears an apology, then the flow's voicemail or a polite hang-up. Concurrency errors are
-        the exception: Odoo retries the whole request for them, which is what makes webhooks
-        safe with several workers.
+        Never raises: a fault is logged, its writes are rolled back, and the caller hears an
+        apology, then the flow's voicemail or a polite hang-up. Concurrency errors are the
+        exception: Odoo retries the whole request for them, which is what makes webhooks safe
+        with several workers.
         """
         try:
-            if action == 'voice':
-                twiml = self._twilio_voice(account, params)
-            elif action == 'client':
-                twiml = self._twilio_outgoing(account, params)
-            elif action == 'outbound_dial':
-                twiml = self._twilio_outbound_dial(account, params)
-            elif action.startswith(FLOW_ACTION_PREFIX):
-                twiml = self._twilio_flow_action(
-                    account, action.removeprefix(FLOW_ACTION_PREFIX), params)
-            else:
-                raise flow_engine.FlowError("Unknown webhook %r." % action)
+            twiml_answer = answer(account, params)
             # Write now: a failing write must be answered here, not fail the commit (a 500).
             self.env.flush_all()
-            return twiml
+            return twiml_answer
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise
         except Exception:  # noqa: BLE001 -- anything at all: the caller must hear something
             # The request is this webhook alone: roll it all back rather than pay a savepoint
-            # on every request (P3).
+            # on every request (docs/performance.md).
             self.env.cr.rollback()
-            return self._twilio_apology(account, action, params)
+            return self._twilio_apology(account, answer, params)
 
     @api.model
-    def _twilio_apology(self, account, action, params):
+    def _twilio_apology(self, account, answer, params):
         _logger.exception("Telephony webhook %s failed for call %s; answering with an apology",
-                          action, params.get('CallSid'))
+                          answer.__name__, params.get('CallSid'))
         try:
             with self.env.cr.savepoint():
                 call = self._find_call(account, params.get('CallSid'))
                 if not call or not call.flow_version_id:
-                    return flow_engine.apology_twiml()
-                call._add_steps([flow_engine.LogEntry('', '', 'fault')])
-                step = flow_engine.apology(call.flow_version_id._get_definition(),
+                    return runtime.apology_twiml()
+                call._add_steps([runtime.LogEntry('', '', const.STEP_FAULT)])
+                step = runtime.apology(call.flow_version_id._get_definition(),
                                            call._flow_context(account))
                 call._record_step(step)
                 return step.twiml
         except Exception:  # noqa: BLE001 -- the database itself may be what failed
             _logger.exception("Could not look up the call to apologise")
-            return flow_engine.apology_twiml()
+            return runtime.apology_twiml()
 
     @api.model
     def _twilio_callback(self, account, callback, params):
@@ -246,20 +230,20 @@ class TelephonyCall(models.Model):
             'flow_id': flow.id,
         }
         if self.env['telephony.blocked.number'].is_blocked(from_number, company):
-            self._create_refused(values, 'blocked', 'blocked')
-            return flow_engine.reject_twiml()
+            self._create_refused(values, 'blocked', const.STEP_BLOCKED)
+            return twiml.reject()
         version = flow._get_running_version() if flow else self.env['telephony.flow.version']
         if not version:
-            self._create_refused(values, 'rejected', 'no_flow')
-            return flow_engine.reject_twiml()
+            self._create_refused(values, 'rejected', const.STEP_NO_FLOW)
+            return twiml.reject()
         if not account._has_credit_for_calls('inbound', to_number, number.number_type):
-            call = self._create_refused(values, 'failed', 'no_credit')
-            return call._say_and_hang_up(self.env._(
+            call = self._create_refused(values, 'failed', const.STEP_NO_CREDIT)
+            return twiml.say_and_hang_up(self.env._(
                 "We are sorry, this service is temporarily unavailable. Please call again later."))
         partner, lead = self._match_caller(from_number, company)
         call = self.create(dict(values, status='in_progress', flow_version_id=version.id,
                                 partner_id=partner.id, lead_id=lead.id))
-        step = flow_engine.start(version._get_definition(), call._flow_context(account))
+        step = runtime.start(version._get_definition(), call._flow_context(account))
         call._record_step(step)
         return step.twiml
 
@@ -267,23 +251,17 @@ class TelephonyCall(models.Model):
         """Twilio retried the voice webhook: answer the same, write nothing (SPEC P2)."""
         self.ensure_one()
         if self.status in ('blocked', 'rejected'):
-            return flow_engine.reject_twiml()
+            return twiml.reject()
         if not self.flow_version_id:
-            return flow_engine.apology_twiml()
-        return flow_engine.start(self.flow_version_id._get_definition(),
+            return runtime.apology_twiml()
+        return runtime.start(self.flow_version_id._get_definition(),
                                  self._flow_context(account)).twiml
 
     @api.model
     def _create_refused(self, values, status, event):
         call = self.create(dict(values, status=status, end_date=fields.Datetime.now()))
-        call._add_steps([flow_engine.LogEntry('', '', event)])
+        call._add_steps([runtime.LogEntry('', '', event)])
         return call
-
-    def _say_and_hang_up(self, text):
-        response = flow_engine.VoiceResponse()
-        response.say(text)
-        response.hangup()
-        return str(response)
 
     @api.model
     def _match_caller(self, phone_number, company):
@@ -315,14 +293,54 @@ class TelephonyCall(models.Model):
     # ------------------------------------------------------------------------------------------
 
     @api.model
-    def _twilio_flow_action(self, account, action, params):
+    def _twilio_gather(self, account, params):
+        """Gather action of an IVR state (``FLOW_ROUTE`` gather)."""
+        return self._twilio_flow_step(account, params, runtime.answer_gather)
+
+    @api.model
+    def _twilio_dial(self, account, params):
+        """Dial action of a transfer state."""
+        return self._twilio_flow_step(account, params, runtime.answer_dial)
+
+    @api.model
+    def _twilio_record(self, account, params):
+        """Record action of a voicemail state."""
+        return self._twilio_flow_step(account, params, runtime.answer_record)
+
+    @api.model
+    def _twilio_queue_wait(self, account, params):
+        """waitUrl of a queue: what the caller hears while waiting."""
+        return self._twilio_flow_step(account, params, runtime.answer_queue_wait)
+
+    @api.model
+    def _twilio_queue_result(self, account, params):
+        """Enqueue action: the caller left the queue."""
+        return self._twilio_flow_step(account, params, runtime.answer_queue_result,
+                                      leave_queue=True)
+
+    @api.model
+    def _twilio_connect(self, account, params):
+        """A queued caller taken out of the queue for a user who became free."""
+        return self._twilio_flow_step(account, params, runtime.answer_connect, leave_queue=True)
+
+    @api.model
+    def _twilio_event(self, account, params):
+        """A Redirect of ours: the call leaves a state through an event."""
+        return self._twilio_flow_step(account, params, runtime.answer_event)
+
+    @api.model
+    def _twilio_unknown_action(self, account, params):
+        raise FlowError("No webhook of a call flow answers this URL.")
+
+    @api.model
+    def _twilio_flow_step(self, account, params, answer, leave_queue=False):
+        """Run the engine's ``answer`` for the call of ``params`` and keep what it decided."""
         call = self._find_call(account, params.get('CallSid'))
         if not call or not call.flow_version_id:
-            raise flow_engine.FlowError("Action %r for a call this database did not start." % action)
-        if action in ('queue_result', 'connect'):
+            raise FlowError("%s for a call this database did not start." % answer.__name__)
+        if leave_queue:
             call._leave_queue()
-        step = flow_engine.handle(action, call.flow_version_id._get_definition(), params,
-                                  call._flow_context(account))
+        step = answer(call.flow_version_id._get_definition(), params, call._flow_context(account))
         call._record_step(step)
         return step.twiml
 
@@ -331,21 +349,14 @@ class TelephonyCall(models.Model):
         self.ensure_one()
         self._add_steps(step.log)
         values = {}
-        for entry in step.log:
-            if entry.event in TRANSFER_ENDS:
-                state = self._state_definition(entry.state_id)
-                if state.get('type') in ('transfer_user', 'transfer_group'):
-                    # The last transfer tells why nobody answered, whatever the caller heard next.
-                    values['flow_outcome'] = 'busy' if entry.event == 'busy' else 'missed'
-            elif entry.event == 'queued':
-                state = self._state_definition(entry.state_id)
-                kind, record_id = (('user', state.get('user_id')) if state.get('type') == 'transfer_user'
-                                   else ('group', state.get('group_id')))
-                values.update(queue_name=self._queue_name(kind, record_id),
-                              queue_state=entry.state_id, queued_date=fields.Datetime.now())
+        if step.transfer_outcome:
+            values['flow_outcome'] = step.transfer_outcome
+        if step.queue_name:
+            values.update(queue_name=step.queue_name, queue_state=step.queue_state,
+                          queued_date=fields.Datetime.now())
         if step.outcome == 'voicemail':
             values['status'] = 'voicemail'
-        elif step.outcome and 'flow_outcome' not in values:
+        elif step.outcome and not step.transfer_outcome:
             values['flow_outcome'] = step.outcome
         if values:
             self.write(values)
@@ -361,9 +372,6 @@ class TelephonyCall(models.Model):
             'event': entry.event,
             'user_id': user.id if user else False,
         } for entry in log])
-
-    def _state_definition(self, state_id):
-        return self.flow_version_id._get_definition()['states'][state_id]
 
     def _leave_queue(self):
         self.filtered('queue_name').write({'queue_name': False})
@@ -416,10 +424,40 @@ class TelephonyCall(models.Model):
         """The call is over: charge it, and free its owner for the next caller in a queue."""
         self.ensure_one()
         if self.duration:
-            account._charge_call(self)
+            self._charge(account)
         if self.user_id and not self.agent_end_date:
             self.agent_end_date = fields.Datetime.now()
             self._connect_next_caller(account, self.user_id)
+
+    def _charge(self, account=None):
+        """Rate this finished call and ask its account to debit it, once (reference: its
+        CallSid); store the credits on the call.
+
+        The destination of an outgoing call, or our number for an incoming one, picks the rate;
+        every started minute is paid. A call of 0 seconds costs nothing and leaves no line.
+
+        :return: the ``telephony.wallet.transaction``, or an empty recordset when nothing is due
+        """
+        self.ensure_one()
+        call = self.sudo()
+        account = account or self.env['telephony.account']._get_for_company(call.company_id)
+        phone_number = call.to_number if call.direction == 'outbound' else (
+            call.number_id.phone_number or call.to_number)
+        price = self.env['telephony.rate']._price_per_minute(
+            call.direction, phone_number, call.number_id.number_type or 'local')
+        credits = rating.call_credits(price, call.duration)
+        if not credits:
+            if not call.credits:
+                call.credits = 0.0
+            return self.env['telephony.wallet.transaction']
+        transaction = account._charge(
+            'call', credits, call.provider_sid, call_id=call.id,
+            description=self.env._("%(direction)s call, %(minutes)s min to %(number)s",
+                                   direction=call._fields['direction'].convert_to_export(call.direction, call),
+                                   minutes=rating.billable_minutes(call.duration), number=phone_number))
+        # A retried callback finds the first charge: the call keeps what was charged then.
+        call.credits = -transaction.credits
+        return transaction
 
     @api.model
     def _twilio_agent_status(self, account, params):
@@ -434,7 +472,7 @@ class TelephonyCall(models.Model):
         if leg_status == 'in-progress' and not call.answered_leg_sid:
             call.write({'answered_leg_sid': leg_sid, 'user_id': telephony_user.user_id.id,
                         'answer_date': fields.Datetime.now(), 'status': 'in_progress'})
-            call._add_steps([flow_engine.LogEntry('', '', 'answered')], user=telephony_user.user_id)
+            call._add_steps([runtime.LogEntry('', '', const.STEP_ANSWERED)], user=telephony_user.user_id)
         elif leg_status in ENDED and leg_sid == call.answered_leg_sid and not call.agent_end_date:
             call.agent_end_date = fields.Datetime.now()
             call._connect_next_caller(account, telephony_user.user_id)
@@ -490,22 +528,22 @@ class TelephonyCall(models.Model):
             return call._replay_outgoing(account, telephony_user)
         if not telephony_user or telephony_user.company_id != company \
                 or not telephony_user.allow_outbound:
-            self._create_refused(values, 'failed', 'not_allowed')
-            return self._say_and_hang_up(_(
+            self._create_refused(values, 'failed', const.STEP_NOT_ALLOWED)
+            return twiml.say_and_hang_up(_(
                 "You are not allowed to make outgoing calls. Ask your telephony administrator."))
         try:
             destination = self.env['telephony.blocked.number']._check_outbound_destination(
                 destination, company)
         except UserError:
-            self._create_refused(values, 'failed', 'destination_refused')
-            return self._say_and_hang_up(_("This number cannot be called from here."))
+            self._create_refused(values, 'failed', const.STEP_DESTINATION_REFUSED)
+            return twiml.say_and_hang_up(_("This number cannot be called from here."))
         values['to_number'] = destination
         caller_ids = telephony_user._get_outgoing_caller_ids()
         requested = to_e164(params.get('CallerId'), company.country_id.code, raise_exception=False)
         caller_id = requested if requested in caller_ids else (caller_ids[:1] or [False])[0]
         if not caller_id:
-            self._create_refused(values, 'failed', 'no_caller_id')
-            return self._say_and_hang_up(_(
+            self._create_refused(values, 'failed', const.STEP_NO_CALLER_ID)
+            return twiml.say_and_hang_up(_(
                 "You have no outgoing caller ID. Ask your telephony administrator to give you one."))
         values['from_number'] = caller_id
         values['number_id'] = self.env['telephony.number'].search(
@@ -514,35 +552,30 @@ class TelephonyCall(models.Model):
         time_limit = account._has_credit_for_calls('outbound', destination, number_type) \
             and account._outbound_time_limit(destination, number_type)
         if not time_limit:
-            self._create_refused(values, 'failed', 'no_credit')
-            return self._say_and_hang_up(_(
+            self._create_refused(values, 'failed', const.STEP_NO_CREDIT)
+            return twiml.say_and_hang_up(_(
                 "Your company has no credits left for calls. Ask your telephony administrator to "
                 "buy credits."))
         partner, lead = self._match_caller(destination, company)
         call = self.create(dict(values, status='ringing', partner_id=partner.id, lead_id=lead.id))
-        call._add_steps([flow_engine.LogEntry('', '', 'dialing')], user=telephony_user.user_id)
+        call._add_steps([runtime.LogEntry('', '', const.STEP_DIALING)], user=telephony_user.user_id)
         return call._outgoing_dial_twiml(account, telephony_user, time_limit)
 
     def _outgoing_dial_twiml(self, account, telephony_user, time_limit):
         """``<Dial>`` of an outgoing call from its caller ID to its destination."""
         self.ensure_one()
-        response = flow_engine.VoiceResponse()
-        recording = {}
-        if telephony_user.record_outbound:
-            recording = {'record': 'record-from-answer-dual',
-                         'recording_status_callback': account._webhook_url(RECORDING_ROUTE),
-                         'recording_status_callback_event': 'completed'}
-        dial = response.dial(caller_id=self.from_number, time_limit=time_limit, method='POST',
-                             action=account._webhook_url(OUTBOUND_DIAL_ROUTE), **recording)
-        dial.number(self.to_number)
-        return str(response)
+        return twiml.outbound_dial(
+            self.from_number, self.to_number, time_limit,
+            account._webhook_url(const.OUTBOUND_DIAL_ROUTE),
+            recording_callback_url=telephony_user.record_outbound
+            and account._webhook_url(const.RECORDING_ROUTE))
 
     def _replay_outgoing(self, account, telephony_user):
         """Twilio retried the TwiML App request (it never got our answer): answer the same
         again, without logging the call twice."""
         self.ensure_one()
         if self.status != 'ringing' or not telephony_user:
-            return self._say_and_hang_up(self.env._("This call cannot be placed."))
+            return twiml.say_and_hang_up(self.env._("This call cannot be placed."))
         time_limit = account._outbound_time_limit(self.to_number, _number_type(self.to_number))
         return self._outgoing_dial_twiml(account, telephony_user, time_limit)
 
@@ -562,9 +595,7 @@ class TelephonyCall(models.Model):
                 'end_date': now,
             })
             call._after_end(account)
-        response = flow_engine.VoiceResponse()
-        response.hangup()
-        return str(response)
+        return twiml.hang_up()
 
 
 def _number_type(e164):
@@ -576,7 +607,7 @@ def _number_type(e164):
 
 
 class FlowContext:
-    """The flow engine's view of the Odoo database for one call (``flow_engine.CallContext``).
+    """The flow engine's view of the Odoo database for one call (``tools.flow.runtime.CallContext``).
 
     Routing states are read once per webhook for the whole company (two queries, U3), with the
     softphone identities that a ``<Dial>`` rings.
@@ -590,7 +621,7 @@ class FlowContext:
         self._statuses = None
 
     def url(self, action, **params):
-        return self._url(FLOW_ROUTE + action, params)
+        return self._url(const.FLOW_ROUTE + action, params)
 
     def _url(self, route, params):
         query = urlencode(sorted((key, str(value)) for key, value in params.items()))
@@ -627,10 +658,10 @@ class FlowContext:
         return self.account._webhook_url(f'/web/content/{attachment.id}?access_token={token}')
 
     def recording_callback_url(self):
-        return self.account._webhook_url(RECORDING_ROUTE)
+        return self.account._webhook_url(const.RECORDING_ROUTE)
 
     def client_status_callback_url(self, user_id):
-        return self._url(CLIENT_STATUS_ROUTE, {'user': user_id})
+        return self._url(const.CLIENT_STATUS_ROUTE, {'user': user_id})
 
     def now(self):
         return time.time()

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .. import const
+
 
 class TelephonyCallStep(models.Model):
     """One step of an incoming call's path through its call flow (SPEC F5): the state it was in,
@@ -33,27 +35,4 @@ class TelephonyCallStep(models.Model):
             step.description = text
 
     def _event_labels(self):
-        _ = self.env._
-        return {
-            'entered': _("Entered"),
-            'next': _("Message played"),
-            'timeout': _("Timeout"),
-            'busy': _("Busy"),
-            'unavailable': _("Unavailable"),
-            'invalid_key': _("Invalid key pressed"),
-            'ringing': _("Ringing"),
-            'queued': _("Put in the queue"),
-            'dequeued': _("Taken from the queue: an agent became free"),
-            'answered': _("Answered"),
-            'bridged': _("Connected from the queue"),
-            'voicemail': _("Voicemail left"),
-            'hangup': _("Caller hung up"),
-            'fault': _("Technical fault: the caller heard an apology"),
-            'blocked': _("Rejected: the caller is on the block list"),
-            'no_flow': _("Rejected: the number has no published, enabled call flow"),
-            'no_credit': _("Refused: not enough credits"),
-            'not_allowed': _("Refused: outgoing calls are not allowed for this user"),
-            'destination_refused': _("Refused: this destination cannot be called"),
-            'no_caller_id': _("Refused: no outgoing caller ID"),
-            'dialing': _("Dialing"),
-        }
+        return {event: self.env._(label) for event, label in const.STEP_EVENT_LABELS.items()}

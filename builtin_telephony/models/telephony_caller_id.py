@@ -3,11 +3,11 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .. import const
 from ..tools.phone import to_e164
 
 _logger = logging.getLogger(__name__)
 
-CALLER_ID_ROUTE = '/telephony/twilio/caller_id'
 # Set only by the verification itself (the provider's answer), never typed by anyone.
 VERIFICATION_FIELDS = {'state', 'validation_code', 'validation_call_sid', 'provider_sid'}
 
@@ -113,7 +113,7 @@ class TelephonyCallerId(models.Model):
         validation = account._provider_call(
             'start_caller_id_validation', self.phone_number,
             self.friendly_name or self.telephony_user_id.name,
-            account._webhook_url(CALLER_ID_ROUTE))
+            account._webhook_url(const.CALLER_ID_ROUTE))
         self.sudo().write({
             'state': 'pending',
             'validation_code': validation['validation_code'],

@@ -3,7 +3,7 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools import flow_engine
+from ..tools.flow import description as flow_description, validation as flow_validation
 
 # A new flow starts as something that works: a greeting, then voicemail.
 DEFAULT_DEFINITION = {
@@ -87,9 +87,9 @@ class TelephonyFlow(models.Model):
     def _compute_descriptions(self):
         for flow in self:
             users, groups = flow._company_users_and_groups()
-            draft = flow_engine.describe_definition(
+            draft = flow_description.describe_definition(
                 flow.definition or '{}', users=users, groups=groups, _=self.env._)
-            published = flow_engine.describe_definition(
+            published = flow_description.describe_definition(
                 flow.published_definition or '{}', users=users, groups=groups, _=self.env._)
             problems = flow.validate_definition(flow.definition or '')
             flow.draft_problems = '\n'.join(problems)
@@ -128,8 +128,8 @@ class TelephonyFlow(models.Model):
         """Every problem of ``definition`` (JSON text or dict), one sentence each, in the user's
         language; an empty list when it can be published (rules: CONTRACTS.md, SPEC F2)."""
         users, groups = self[:1]._company_users_and_groups()
-        return flow_engine.validate_definition(definition, users=users, groups=groups,
-                                               _=self.env._)
+        return flow_validation.validate_definition(definition, users=users, groups=groups,
+                                                    _=self.env._)
 
     @api.constrains('definition')
     def _check_definition_is_json(self):

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 
-from ..tools import flow_engine
+from ..tools.flow import load_definition
 
 # What a version is: set at publication, never changed afterwards.
 FROZEN_FIELDS = ('flow_id', 'version', 'definition')
@@ -52,4 +52,4 @@ class TelephonyFlowVersion(models.Model):
     def _parsed_definition(self, version_id):
         # Exact with no invalidation (SPEC P3): a version is never written after its creation
         # (see write) and PostgreSQL never hands out an id twice, even after a rollback.
-        return flow_engine.load_definition(self.sudo().browse(version_id).definition)
+        return load_definition(self.sudo().browse(version_id).definition)

@@ -1,9 +1,16 @@
+import logging
+
 import phonenumbers
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
-NUMBER_TYPES = [('local', "Local"), ('mobile', "Mobile"), ('toll_free', "Toll-free")]
+from .. import const
+from ..tools.provider_errors import TelephonyProviderError
+
+_logger = logging.getLogger(__name__)
+
 
 
 class TelephonyNumber(models.Model):
@@ -19,7 +26,7 @@ class TelephonyNumber(models.Model):
                                  ondelete='cascade', index=True)
     company_id = fields.Many2one(related='account_id.company_id', store=True, index=True)
     country_id = fields.Many2one('res.country', required=True, readonly=True)
-    number_type = fields.Selection(NUMBER_TYPES, required=True, readonly=True)
+    number_type = fields.Selection(const.NUMBER_TYPES, required=True, readonly=True)
     monthly_price = fields.Float("Credits per month", digits=(16, 2), readonly=True)
     provider_sid = fields.Char("Provider ID", readonly=True, copy=False, index=True)
     purchase_date = fields.Date(readonly=True, default=fields.Date.context_today)
@@ -40,6 +47,98 @@ class TelephonyNumber(models.Model):
     def _compute_display_name(self):
         for number in self:
             number.display_name = format_international(number.phone_number)
+
+    # ------------------------------------------------------------------------------------------
+    # Search and purchase at the provider (telephony.account.search_available_numbers and
+    # buy_number, the public entry points, hand over to these)
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _search_available(self, account, country_code, number_type, region=None, contains=None,
+                          limit=20):
+        """Numbers ``account`` can buy now, each with its monthly price in credits."""
+        account.check_access('write')
+        country_code = country_code.upper()
+        found = account._provider_call(
+            'search_numbers', country_code, number_type, region=region or None,
+            contains=contains or None, limit=limit)
+        country = self.env['res.country'].search([('code', '=', country_code)], limit=1)
+        price = self.env['telephony.number.price']._get_monthly_price(country, number_type)
+        return [dict(number, monthly_price=price) for number in found]
+
+    @api.model
+    def _buy(self, account, phone_number, country_code, number_type, address_partner=None):
+        """Buy ``phone_number`` at the provider and point it at this database.
+
+        Its first month is charged at once; the credits must pay for it. Should the number not be
+        recorded here once the provider sold it, it is released again: nothing is half-made, and
+        nothing keeps costing money unseen.
+
+        :param address_partner: the ``res.partner`` whose address is registered at the provider,
+            for the numbers sold only to customers with an address on file (see the
+            ``address_requirements`` of ``search_available_numbers``)
+        :return: the new ``telephony.number``
+        """
+        account.check_access('write')
+        country = self.env['res.country'].search([('code', '=', country_code.upper())], limit=1)
+        if not country:
+            raise UserError(_("Unknown country code %s.", country_code))
+        values = {
+            'account_id': account.id,
+            'country_id': country.id,
+            'number_type': number_type,
+            'monthly_price': self.env['telephony.number.price']._get_monthly_price(country, number_type),
+        }
+        self._check_can_buy(account, values)
+        address_sid = address_partner and self._register_address(account, address_partner)
+        purchased = account._provider_call(
+            'buy_number', phone_number,
+            voice_url=account._webhook_url(const.VOICE_ROUTE),
+            status_callback=account._webhook_url(const.STATUS_ROUTE),
+            friendly_name=account.company_id.name, address_sid=address_sid or None)
+        try:
+            with self.env.cr.savepoint():
+                number = self.create(dict(
+                    values, phone_number=purchased['phone_number'], provider_sid=purchased['sid']))
+                number._after_purchase()
+        except Exception:
+            try:
+                account._get_gateway().release_number(purchased['sid'])
+            except TelephonyProviderError:
+                _logger.exception("Could not release %s after a failed purchase", phone_number)
+            raise
+        account.message_post(body=_("Phone number %(number)s bought (%(price)s credits per month).",
+                                    number=number.display_name, price=number.monthly_price))
+        return number
+
+    @api.model
+    def _register_address(self, account, partner):
+        """Register ``partner``'s address at the provider; returns the provider's address id."""
+        missing = [label for label, value in ((_("street"), partner.street), (_("city"), partner.city),
+                                              (_("ZIP"), partner.zip), (_("country"), partner.country_id))
+                   if not value]
+        if missing:
+            raise UserError(_("Complete the address of %(partner)s (%(missing)s missing), then buy the number again.",
+                              partner=partner.display_name, missing=", ".join(missing)))
+        return account._provider_call(
+            'create_address', partner.commercial_company_name or partner.name, partner.street,
+            partner.city, partner.state_id.code or partner.city, partner.zip, partner.country_id.code)
+
+    @api.model
+    def _check_can_buy(self, account, values):
+        """Refuse to buy a number whose first month the credits cannot pay."""
+        price = values.get('monthly_price') or 0.0
+        available = account._get_balance() + account.overdraft_limit
+        if price > available + 1e-9:
+            raise UserError(_(
+                "This number costs %(price).2f credits for its first month, and %(available).2f "
+                "credits are available. Buy credits on the Plan details tab, then buy the number.",
+                price=price, available=max(available, 0.0)))
+        return True
+
+    # ------------------------------------------------------------------------------------------
+    # Monthly charges and release
+    # ------------------------------------------------------------------------------------------
 
     def _after_purchase(self):
         """Charge the first month as soon as the number is bought (SPEC N2)."""

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .telephony_number import NUMBER_TYPES
+from .. import const
 
 
 class TelephonyNumberPrice(models.Model):
@@ -13,7 +13,7 @@ class TelephonyNumberPrice(models.Model):
     _order = 'country_id, number_type'
 
     country_id = fields.Many2one('res.country', ondelete='cascade')
-    number_type = fields.Selection(NUMBER_TYPES, required=True)
+    number_type = fields.Selection(const.NUMBER_TYPES, required=True)
     monthly_price = fields.Float("Credits per month", digits=(16, 2), required=True)
 
     _sql_constraints = [

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .. import const
+
 
 class TelephonyNumberType(models.Model):
     """Local, mobile, toll-free: a record each, so that a wizard can offer only the types a
@@ -10,7 +12,7 @@ class TelephonyNumberType(models.Model):
 
     name = fields.Char(required=True, translate=True)
     code = fields.Selection(
-        [('local', "Local"), ('mobile', "Mobile"), ('toll_free', "Toll-free")],
+        const.NUMBER_TYPES,
         required=True)
     sequence = fields.Integer(default=10)
 

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 
+from .. import const
 from ..tools import rating
-from .telephony_number import NUMBER_TYPES
 
 
 class TelephonyRate(models.Model):
@@ -16,11 +16,11 @@ class TelephonyRate(models.Model):
     _order = 'direction, prefix, number_type'
 
     name = fields.Char("Destination", required=True, help="E.g. United States, United Kingdom mobile.")
-    direction = fields.Selection([('inbound', "Incoming"), ('outbound', "Outgoing")], required=True)
+    direction = fields.Selection(const.DIRECTIONS, required=True)
     prefix = fields.Char(
         help="Digits the number starts with, country code first and without '+', e.g. 44 or 447. "
              "Empty: every number.")
-    number_type = fields.Selection(NUMBER_TYPES, help="Type of our number. Empty: every type.")
+    number_type = fields.Selection(const.NUMBER_TYPES, help="Type of our number. Empty: every type.")
     price_per_minute = fields.Float("Credits per minute", digits=(16, 4), required=True)
 
     _sql_constraints = [
@@ -42,3 +42,9 @@ class TelephonyRate(models.Model):
             [rating.Rate(r.prefix or '', r.direction, r.number_type or '', r.price_per_minute)
              for r in candidates],
             direction, phone_number, number_type)
+
+    @api.model
+    def _price_per_minute(self, direction, phone_number, number_type='local'):
+        """The price per minute of a call, 0 when the rate table has no row for it."""
+        rate = self._get_rate(direction, phone_number, number_type or 'local')
+        return rate.price_per_minute if rate else 0.0

@@ -27,11 +27,10 @@ from werkzeug.test import EnvironBuilder
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..const import CLIENT_ROUTE, STATUS_ROUTE, VOICE_ROUTE
+
 _logger = logging.getLogger(__name__)
 
-VOICE_ROUTE = '/telephony/twilio/voice'
-CLIENT_ROUTE = '/telephony/twilio/client'
-STATUS_ROUTE = '/telephony/twilio/status'
 # Seconds of message a simulated caller leaves at a <Record>.
 VOICEMAIL_SECONDS = 8
 # A TwiML document runs at most this many <Redirect>s and requests (a flow has no cycle, but a

@@ -13,7 +13,7 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools.sql import index_exists
 
-from ..tools import flow_engine
+from ..tools.flow import load_definition, runtime
 from .test_flow_definition import FlowCase
 from .twilio_driver import SimulatedCall, TwilioDriver
 
@@ -356,7 +356,7 @@ class TestCallFlows(HttpCase, FlowCase):
 
     def test_fault_mid_flow_apologises_then_offers_voicemail(self):
         call = self.call_in()
-        with patch.object(flow_engine, 'on_gather', side_effect=RuntimeError('injected')), \
+        with patch.object(runtime, 'on_gather', side_effect=RuntimeError('injected')), \
                 self.assertLogs('odoo.addons.builtin_telephony.models.telephony_call', 'ERROR'):
             call.press('1')
         self.assertEqual(call.said[-2:], ['We are sorry, something went wrong.',
@@ -459,7 +459,7 @@ class TestCallFlows(HttpCase, FlowCase):
         because a version never changes once published."""
         version = self.flow.published_version_id
         with self.assertRaises(UserError):
-            version.write({'definition': json.dumps(flow_engine.load_definition(
+            version.write({'definition': json.dumps(load_definition(
                 version.definition) | {'start': 'vm'})})
         self.assertEqual(version._get_definition()['start'], 'welcome')
 

@@ -10,7 +10,8 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 
 from odoo.tests import BaseCase
 
-from ..tools import flow_engine
+from ..tools import twiml
+from ..tools.flow import definition, description, runtime, validation
 
 BASE = 'https://odoo.test/telephony/twilio/'
 
@@ -122,16 +123,16 @@ class TestValidation(BaseCase):
 
     def assertProblem(self, definition, *fragments, count=1, **kwargs):
         """Exactly ``count`` problems, one of which contains every fragment."""
-        problems = flow_engine.validate_definition(definition, **kwargs)
+        problems = validation.validate_definition(definition, **kwargs)
         self.assertEqual(len(problems), count, problems)
         self.assertTrue(any(all(fragment in problem for fragment in fragments)
                             for problem in problems), problems)
         return problems
 
     def test_valid_flow(self):
-        self.assertEqual(flow_engine.validate_definition(contract_flow()), [])
-        self.assertEqual(flow_engine.validate_definition(json.dumps(contract_flow())), [])
-        self.assertEqual(flow_engine.validate_definition(
+        self.assertEqual(validation.validate_definition(contract_flow()), [])
+        self.assertEqual(validation.validate_definition(json.dumps(contract_flow())), [])
+        self.assertEqual(validation.validate_definition(
             contract_flow(), users={7}, groups={3: 'Support', 4: 'Team'}), [])
 
     def test_bad_json(self):
@@ -179,24 +180,24 @@ class TestValidation(BaseCase):
         return {'start': 'menu', 'states': states}
 
     def test_twelve_ivr_keys(self):
-        flow = self.menu_flow(flow_engine.IVR_KEYS + ('#', 'timeout'))
+        flow = self.menu_flow(definition.IVR_KEYS + ('#', 'timeout'))
         problems = self.assertProblem(flow, '"Main menu"', '12 menu keys', count=2)
         self.assertTrue(any('cannot have a "#"' in problem for problem in problems), problems)
 
     def test_eleven_ivr_keys_allowed(self):
-        flow = self.menu_flow(flow_engine.IVR_KEYS + ('timeout',))
-        self.assertEqual(flow_engine.validate_definition(flow), [])
+        flow = self.menu_flow(definition.IVR_KEYS + ('timeout',))
+        self.assertEqual(validation.validate_definition(flow), [])
 
     def test_incoming_connections_limit_counts_the_start(self):
         states = {'hub': announce('Hub')}
         states.update(('s%s' % index, announce('S%s' % index, 'hub')) for index in range(9))
         flow = {'start': 'hub', 'states': states}
         # Nine connections and the start: ten, the limit.
-        self.assertEqual(flow_engine.validate_definition(flow), [])
+        self.assertEqual(validation.validate_definition(flow), [])
         states['s9'] = announce('S9', 'hub')
         self.assertProblem(flow, '"Hub"', '11 incoming')
         flow['start'] = 's0'
-        self.assertEqual(flow_engine.validate_definition(flow), [])
+        self.assertEqual(validation.validate_definition(flow), [])
 
     def test_self_loop(self):
         flow = contract_flow()
@@ -218,7 +219,7 @@ class TestValidation(BaseCase):
             'a': announce('A', 'b'), 'b': announce('B', 'a'),
             'c': announce('C', 'c'),
         }}
-        problems = flow_engine.validate_definition(flow)
+        problems = validation.validate_definition(flow)
         self.assertEqual(problems, [
             'The call flow loops: A → B → A. A call may not come back to a state it has passed; '
             'remove one of these connections.',
@@ -268,7 +269,7 @@ class TestValidation(BaseCase):
         flow['states']['team']['user_timeout'] = 400
         # A disabled queue keeps its settings without using them.
         flow['states']['support']['queue'] = {'enabled': False, 'max_calls': 0}
-        self.assertEqual(flow_engine.validate_definition(flow), [])
+        self.assertEqual(validation.validate_definition(flow), [])
 
     def test_users_and_groups_exist_in_the_company(self):
         self.assertProblem(contract_flow(), '"Sales"', 'user #7', users={8}, groups={3, 4})
@@ -276,7 +277,7 @@ class TestValidation(BaseCase):
         flow = contract_flow()
         del flow['states']['sales']['user_id']
         flow['states']['support']['group_id'] = False
-        problems = flow_engine.validate_definition(flow)
+        problems = validation.validate_definition(flow)
         self.assertEqual(len(problems), 2, problems)
         self.assertIn('choose the user', problems[0])
         self.assertIn('choose the group', problems[1])
@@ -320,14 +321,14 @@ class TestValidation(BaseCase):
         flow['states']['sales']['ring_timeout'] = 1
         flow['states']['vm']['max_length'] = 300
         flow['states']['bye']['next'] = {'next': 'welcome'}
-        problems = flow_engine.validate_definition(flow, users={7}, groups={3})
+        problems = validation.validate_definition(flow, users={7}, groups={3})
         self.assertEqual(len(problems), 6, problems)
         for fragment in ('"nowhere"', 'a "#" connection', 'ring timeout', 'maximum message length',
                          'group #4', 'Welcome → Main menu → Sales → Voicemail → bye → Welcome'):
             self.assertTrue(any(fragment in problem for problem in problems), (fragment, problems))
 
     def test_translation_hook(self):
-        problems = flow_engine.validate_definition('{', _=lambda text: '[fr] ' + text)
+        problems = validation.validate_definition('{', _=lambda text: '[fr] ' + text)
         self.assertTrue(problems[0].startswith('[fr] The call flow is not valid JSON'), problems)
 
 
@@ -336,7 +337,7 @@ class TestDescription(BaseCase):
     def test_order_and_lines(self):
         flow = contract_flow()
         flow['states']['orphan'] = announce('Orphan')
-        entries = flow_engine.describe_definition(
+        entries = description.describe_definition(
             flow, users={7: 'Alice'}, groups={3: 'Support team'})
         self.assertEqual([entry['id'] for entry in entries],
                          ['welcome', 'menu', 'sales', 'support', 'team', 'vm', 'bye', 'orphan'])
@@ -373,14 +374,14 @@ class TestDescription(BaseCase):
         menu = flow['states']['menu']
         menu['next'] = dict(reversed(list(menu['next'].items())))
         resorted = json.loads(json.dumps(contract_flow(), sort_keys=True))
-        self.assertEqual(flow_engine.describe_definition(flow), flow_engine.describe_definition(resorted))
+        self.assertEqual(description.describe_definition(flow), description.describe_definition(resorted))
         self.assertEqual(
-            [line.split('—')[1] for line in flow_engine.describe_definition(resorted)[1]['connections']],
+            [line.split('—')[1] for line in description.describe_definition(resorted)[1]['connections']],
             ['1→ Sales', '2→ Support', '3→ Team', '*→ Voicemail', 'timeout→ Voicemail'])
 
     def test_unreadable_definition(self):
-        self.assertEqual(flow_engine.describe_definition('{not json'), [])
-        self.assertEqual(flow_engine.describe_definition({'states': 'none'}), [])
+        self.assertEqual(description.describe_definition('{not json'), [])
+        self.assertEqual(description.describe_definition({'states': 'none'}), [])
 
 
 class EngineCase(BaseCase):
@@ -398,7 +399,7 @@ class EngineCase(BaseCase):
     def follow(self, url, **twilio_params):
         """Request one of our action URLs as Twilio does: its query string plus Twilio's form."""
         action, params = route(url)
-        return flow_engine.handle(action, self.flow, dict(params, **twilio_params), self.ctx)
+        return getattr(runtime, 'answer_' + action)(self.flow, dict(params, **twilio_params), self.ctx)
 
     def assertRoute(self, url, action, **params):
         self.assertEqual(route(url), (action, {key: str(value) for key, value in params.items()}))
@@ -421,7 +422,7 @@ class EngineCase(BaseCase):
 class TestAnnounceAndIvr(EngineCase):
 
     def test_start_chains_announce_into_the_menu(self):
-        step = flow_engine.start(self.flow, self.ctx)
+        step = runtime.start(self.flow, self.ctx)
         root = parse(step.twiml)
         self.assertEqual(tags(root), ['Say', 'Gather', 'Redirect'])
         self.assertEqual(root[0].text, 'Thanks for calling')
@@ -439,7 +440,7 @@ class TestAnnounceAndIvr(EngineCase):
 
     def test_announce_without_next_says_goodbye(self):
         self.flow['start'] = 'bye'
-        step = flow_engine.start(self.flow, self.ctx)
+        step = runtime.start(self.flow, self.ctx)
         self.assertEqual(tags(parse(step.twiml)), ['Say', 'Say', 'Hangup'])
         self.assertGoodbye(step)
 
@@ -453,7 +454,7 @@ class TestAnnounceAndIvr(EngineCase):
                 self.assertEqual(step.log[1].state_id, self.flow['states']['menu']['next'][key])
 
     def test_no_key_is_the_timeout(self):
-        start = parse(flow_engine.start(self.flow, self.ctx).twiml)
+        start = parse(runtime.start(self.flow, self.ctx).twiml)
         step = self.follow(start[2].text)  # Twilio falls through to the Redirect
         self.assertVoicemail(parse(step.twiml))
         self.assertEqual(self.events(step)[:2], [('menu', 'timeout'), ('vm', 'entered')])
@@ -567,7 +568,7 @@ class TestQueue(EngineCase):
         root = parse(self.follow(BASE + 'queue_wait?state=team').twiml)
         self.assertEqual(tags(root), ['Play', 'Leave'])
         self.assertEqual(root[0].text, 'https://odoo.test/telephony/audio/43')
-        self.assertEqual(root[0].get('loop'), str(flow_engine.DEFAULTS['music_loops']))
+        self.assertEqual(root[0].get('loop'), str(definition.DEFAULTS['music_loops']))
 
     def test_queue_results(self):
         cases = [('leave', 'timeout'), ('error', 'timeout'), ('queue-full', 'busy')]
@@ -739,53 +740,53 @@ class TestVoicemail(EngineCase):
 class TestFailures(EngineCase):
 
     def test_apology_without_flow(self):
-        root = parse(flow_engine.apology_twiml())
+        root = parse(runtime.apology_twiml())
         self.assertEqual(tags(root), ['Say', 'Hangup'])
         self.assertEqual(root[0].text, 'We are sorry, something went wrong.')
 
     def test_apology_offers_voicemail(self):
-        root = parse(flow_engine.apology_twiml(json.dumps(self.flow), self.ctx))
+        root = parse(runtime.apology_twiml(json.dumps(self.flow), self.ctx))
         self.assertEqual(tags(root)[0], 'Say')
         self.assertVoicemail(root[1:])
 
     def test_apology_without_voicemail_state(self):
         del self.flow['states']['vm']
-        root = parse(flow_engine.apology_twiml(self.flow, self.ctx))
+        root = parse(runtime.apology_twiml(self.flow, self.ctx))
         self.assertEqual(tags(root), ['Say', 'Hangup'])
 
     def test_apology_when_the_context_fails_too(self):
         def broken(message):
             raise RuntimeError('database gone')
         self.ctx.audio_url = broken
-        with self.assertLogs(flow_engine.__name__, 'ERROR'):
-            root = parse(flow_engine.apology_twiml(self.flow, self.ctx))
+        with self.assertLogs(runtime.__name__, 'ERROR'):
+            root = parse(runtime.apology_twiml(self.flow, self.ctx))
         self.assertEqual(tags(root), ['Say', 'Hangup'])
 
     def test_reject(self):
-        self.assertEqual(parse(flow_engine.reject_twiml())[0].attrib, {'reason': 'rejected'})
-        self.assertEqual(parse(flow_engine.reject_twiml('busy'))[0].attrib, {'reason': 'busy'})
+        self.assertEqual(parse(twiml.reject())[0].attrib, {'reason': 'rejected'})
+        self.assertEqual(parse(twiml.reject('busy'))[0].attrib, {'reason': 'busy'})
 
     def test_bad_webhooks_raise_flow_error(self):
         cases = [
             ('gather', {'Digits': '1'}),                          # no state
             ('gather', {'state': 'ghost', 'Digits': '1'}),        # unknown state
-            ('fax', {'state': 'menu'}),                           # unknown action
+            ('connect', {'state': 'sales'}),                      # no user to connect
             ('dial', {'state': 'support', 'started': 'soon'}),    # malformed parameter
         ]
         for action, params in cases:
             with self.subTest(action=action, params=params), \
-                    self.assertRaises(flow_engine.FlowError):
-                flow_engine.handle(action, self.flow, params, self.ctx)
-        with self.assertRaises(flow_engine.FlowError):
-            flow_engine.start('{broken', self.ctx)
+                    self.assertRaises(definition.FlowError):
+                getattr(runtime, 'answer_' + action)(self.flow, params, self.ctx)
+        with self.assertRaises(definition.FlowError):
+            runtime.start('{broken', self.ctx)
 
     def test_unvalidated_loop_stops(self):
         flow = {'start': 'a', 'states': {'a': announce('A', 'b'), 'b': announce('B', 'a')}}
-        with self.assertRaises(flow_engine.FlowError):
-            flow_engine.start(flow, self.ctx)
+        with self.assertRaises(definition.FlowError):
+            runtime.start(flow, self.ctx)
 
     def test_definition_is_not_modified(self):
         before = copy.deepcopy(self.flow)
-        flow_engine.start(self.flow, self.ctx)
+        runtime.start(self.flow, self.ctx)
         self.follow(BASE + 'gather?state=menu', Digits='2')
         self.assertEqual(self.flow, before)

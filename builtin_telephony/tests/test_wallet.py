@@ -125,7 +125,7 @@ class TestWallet(TelephonyCase):
         # The charge statement's auto-recharge figure too.
         self.account.write({'auto_recharge': True, 'auto_recharge_min': 10})
         self.account._cron_settle_balances()
-        _line, _created, recharge = self.account._record_transaction('call', -0.01, 'CA-watched')
+        _line, _created, recharge = self.env['telephony.wallet.transaction']._record(self.account, 'call', -0.01, 'CA-watched')
         self.assertAlmostEqual(recharge[0], 0.04)
         self.assertAlmostEqual(self.account.balance, 0.04)
         self.assertTrue(self.account._needs_auto_recharge())
@@ -135,18 +135,18 @@ class TestWallet(TelephonyCase):
             self.account._charge('call', 0.01, f'CA-many-{index}')
         self.env.flush_all()
         with self.assertQueryCount(1):
-            before = self.account._get_balances()
+            before = self.env['telephony.wallet.transaction']._balances(self.account)
         self.account._cron_settle_balances()
         self.account._charge('call', 0.01, 'CA-unsettled-1')
         self.account.add_credits(1, 'unsettled-2')
         self.env.flush_all()
         with self.assertQueryCount(1):
-            after = self.account._get_balances()
+            after = self.env['telephony.wallet.transaction']._balances(self.account)
         self.assertAlmostEqual(after[self.account.id], before[self.account.id] + 0.99)
         # A test ledger is too small for the planner to prefer an index over the table: without
         # sequential scans, it shows which index serves the read and how many lines it reads.
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
-        self.env.cr.execute(SQL("EXPLAIN (ANALYZE, FORMAT JSON) %s", self.account._balances_query()))
+        self.env.cr.execute(SQL("EXPLAIN (ANALYZE, FORMAT JSON) %s", self.env['telephony.wallet.transaction']._balances_query(self.account)))
         plan = self.env.cr.fetchone()[0][0]['Plan']
         self.env.cr.execute("RESET enable_seqscan")
 
@@ -162,11 +162,11 @@ class TestWallet(TelephonyCase):
 
     def test_a_call_is_rated_per_started_minute_and_charged_once(self):
         call = self._call('CA-out-1', to_number='+447700900123', duration=121)  # UK mobile, 3 min
-        transaction = self.account._charge_call(call)
+        transaction = call._charge(self.account)
         self.assertAlmostEqual(transaction.credits, -0.18)  # 3 × 0.06
         self.assertAlmostEqual(call.credits, 0.18)
         self.assertEqual((transaction.kind, transaction.reference, transaction.call_id), ('call', 'CA-out-1', call))
-        self.account._charge_call(call)  # Twilio retries the status callback
+        call._charge(self.account)  # Twilio retries the status callback
         self.assertEqual(self.Transaction.search_count([('reference', '=', 'CA-out-1')]), 1)
         self.assertAlmostEqual(self.account.balance, self.start_balance - 0.18)
 
@@ -175,13 +175,13 @@ class TestWallet(TelephonyCase):
         balance = self.account.balance
         call = self._call('CA-in-1', direction='inbound', to_number=number.phone_number,
                           from_number='+447700900123', duration=60, number=number)
-        self.account._charge_call(call)
+        call._charge(self.account)
         self.assertAlmostEqual(call.credits, 0.025)  # US toll-free incoming, 1 minute
         self.assertAlmostEqual(self.account.balance, balance - 0.025)
 
     def test_a_call_of_zero_seconds_costs_nothing(self):
         call = self._call('CA-short', duration=0)
-        self.assertFalse(self.account._charge_call(call))
+        self.assertFalse(call._charge(self.account))
         self.assertEqual(call.credits, 0.0)
         self.assertFalse(self.Transaction.search([('reference', '=', 'CA-short')]))
 
@@ -189,7 +189,7 @@ class TestWallet(TelephonyCase):
         self.env['telephony.rate'].create({'name': 'Japan', 'direction': 'outbound', 'prefix': '81',
                                            'price_per_minute': 0.5})
         call = self._call('CA-jp', to_number='+81312345678', duration=30)
-        self.account._charge_call(call)
+        call._charge(self.account)
         self.assertAlmostEqual(call.credits, 0.5)
 
     # -- running out ----------------------------------------------------------------------------
@@ -339,8 +339,8 @@ class TestWalletConcurrency(TelephonyCase):
 
             def settler():
                 for _run in range(10):
-                    run_in_new_transaction(self.registry, lambda env: env['telephony.account'].browse(
-                        account_id)._settle_balance())
+                    run_in_new_transaction(self.registry, lambda env: env['telephony.wallet.transaction']._settle(
+                        env['telephony.account'].browse(account_id)))
                     time.sleep(0.002)
 
             run_in_threads([worker(i) for i in range(12)] + [settler] * 2)
@@ -356,8 +356,8 @@ class TestWalletConcurrency(TelephonyCase):
 
             balance, settled_balance, total, unsettled, lines, settled_lines = run_in_new_transaction(
                 self.registry, figures)
-            run_in_new_transaction(self.registry, lambda env: env['telephony.account'].browse(
-                account_id)._settle_balance())
+            run_in_new_transaction(self.registry, lambda env: env['telephony.wallet.transaction']._settle(
+                env['telephony.account'].browse(account_id)))
             final = run_in_new_transaction(self.registry, figures)
         self.assertEqual(lines, 1 + 120)
         self.assertGreater(settled_lines, 1)  # the settlers did run among the charges
@@ -392,7 +392,7 @@ class TestCreditAnalytics(TelephonyCase):
                  ('2025-04-02 09:00:00', 'refund', 0.5), ('2025-04-15 10:00:00', 'auto_recharge', 30),
                  ('2025-04-20 10:00:00', 'number', -3), ('2025-06-30 10:00:00', 'storage', -25)]
         for index, (when, kind, credits) in enumerate(moves):
-            self.account._record_transaction(kind, credits, f'move-{index}', date=when)
+            self.env['telephony.wallet.transaction']._record(self.account, kind, credits, f'move-{index}', date=when)
         with freeze_time('2025-04-20 12:00:00'):
             month = account.get_credit_analytics('this_month')
             last_month = account.get_credit_analytics('last_month')
@@ -411,7 +411,7 @@ class TestCreditAnalytics(TelephonyCase):
 
     def test_periods_follow_the_user_time_zone(self):
         self.telephony_admin.tz = 'America/New_York'
-        self.account._record_transaction('purchase', 10, 'late-evening', date='2025-05-01 02:00:00')  # 30 April, 22:00 in New York
+        self.env['telephony.wallet.transaction']._record(self.account, 'purchase', 10, 'late-evening', date='2025-05-01 02:00:00')  # 30 April, 22:00 in New York
         with freeze_time('2025-05-10'):
             figures = self.account.with_user(self.telephony_admin).get_credit_analytics('last_month')
         self.assertEqual(figures['purchased'], 10)

@@ -11,6 +11,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from ..const import NUMBER_TYPE_CODES
+
 from .provider_errors import (
     ADDRESS_REQUIRED, BAD_CREDENTIALS, COUNTRY_NOT_OFFERED, MISSING_CREDENTIALS, NO_ANSWER, NUMBER_TYPE_NOT_OFFERED,
     NUMBER_UNAVAILABLE, RATE_LIMITED, REFUSED, TelephonyProviderError,
@@ -18,7 +20,6 @@ from .provider_errors import (
 
 # Our number types are named like the AvailablePhoneNumberCountry subresources (and the SDK
 # attributes reaching them); Twilio's other kinds (national, voip, shared_cost...) are not offered.
-NUMBER_TYPES = ('local', 'mobile', 'toll_free')
 # Twilio's answer when the number picked from a search was bought by someone else meanwhile.
 NUMBER_UNAVAILABLE_CODES = {21422, 21452}
 # The number is sold only to a customer with an address on file (in its country, for 'local').
@@ -48,12 +49,12 @@ class TwilioGateway:
     # Phone numbers
 
     def number_types(self, country_code):
-        """The number types (among ``NUMBER_TYPES``) Twilio sells in ``country_code``."""
+        """The number types (among ``NUMBER_TYPE_CODES``) Twilio sells in ``country_code``."""
         country = self._send(
             lambda: self._account.available_phone_numbers(country_code).fetch(),
             not_found_error=TelephonyProviderError(COUNTRY_NOT_OFFERED, country_code=country_code),
         )
-        return [number_type for number_type in NUMBER_TYPES
+        return [number_type for number_type in NUMBER_TYPE_CODES
                 if number_type in country.subresource_uris]
 
     def search_numbers(self, country_code, number_type, region=None, contains=None, limit=20):
@@ -62,7 +63,7 @@ class TwilioGateway:
         ``region`` is an area code when it is all digits, else a region (state, province...) name;
         ``contains`` a pattern of digits, letters and ``*`` wildcards.
         """
-        if number_type not in NUMBER_TYPES:
+        if number_type not in NUMBER_TYPE_CODES:
             raise TelephonyProviderError(
                 NUMBER_TYPE_NOT_OFFERED, number_type=number_type, country_code=country_code)
         numbers = getattr(self._account.available_phone_numbers(country_code), number_type)

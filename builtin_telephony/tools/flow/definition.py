@@ -1,0 +1,165 @@
+"""The vocabulary of a call flow (docs/call_flows.md): state types, their events, settings,
+defaults and ranges, and how to read a definition. Plain Python, no Odoo.
+
+This is the one schema of a flow: validation, description, the runtime and the visual builder
+read it from here.
+
+A flow is a set of **states** keyed by id, plus a ``start`` naming the first one. Each state has a
+``type`` and connections in ``next``: a mapping *event → state id*. The events a type can raise:
+
+================  ==========================================================================
+announce          ``next`` once the message has played
+ivr               the key pressed (``0``–``9``, ``*``) or ``timeout`` (no key within 5 s, or
+                  an invalid key once the menu was replayed 3 times)
+transfer_user,    ``timeout`` (nobody answered), ``unavailable`` (offline), ``busy`` (busy and no
+transfer_group    room in the queue, or the line was busy)
+voicemail         ``timeout`` (the caller left no message)
+================  ==========================================================================
+
+An event with no connection ends the call politely. Valid flows have no cycles, so every walk
+ends.
+
+User-facing labels take the translation function as ``_`` (the Odoo model passes
+``self.env._``).
+"""
+import json
+from collections import deque
+
+IVR_KEYS = ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*')
+EVENTS = {
+    'announce': ('next',),
+    'ivr': IVR_KEYS + ('timeout',),
+    'transfer_user': ('timeout', 'unavailable', 'busy'),
+    'transfer_group': ('timeout', 'unavailable', 'busy'),
+    'voicemail': ('timeout',),
+}
+STATE_TYPES = tuple(EVENTS)
+TRANSFER_TYPES = ('transfer_user', 'transfer_group')
+# Events by which a call leaves a transfer state without being answered.
+TRANSFER_ENDS = ('busy', 'timeout', 'unavailable')
+MAX_INCOMING = 10
+MAX_IVR_KEYS = len(IVR_KEYS)
+IVR_TIMEOUT = 5          # seconds of silence after the menu (F1)
+MAX_MENU_REPLAYS = 3     # the menu is played again at most this many times after invalid keys
+# Twilio's <Dial> rings for at least 5 s; less than that left of a group's ring timeout is spent.
+MIN_RING_TIME = 5
+RING_STRATEGIES = ('parallel', 'sequential')
+# Settings missing from a definition take these values, in validation, description and runtime.
+DEFAULTS = {
+    'ring_timeout': 30,
+    'user_timeout': 15,
+    'ring_strategy': 'parallel',
+    'max_calls': 5,
+    'music_loops': 3,
+    'timeout': 5,         # voicemail: seconds of silence that end the message
+    'max_length': 120,    # voicemail: longest message, in seconds
+}
+# Inclusive ranges of the numeric settings.
+RANGES = {
+    'ring_timeout': (5, 120),
+    'user_timeout': (5, 120),
+    'max_calls': (1, 50),
+    'music_loops': (1, 20),
+    'timeout': (1, 60),
+    'max_length': (1, 120),
+}
+
+
+def identity(text):
+    return text
+
+
+class FlowError(Exception):
+    """The definition or the webhook parameters do not allow a next step (answer the apology)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a definition
+# ---------------------------------------------------------------------------------------------
+
+def load_definition(definition):
+    """Return the definition as a dict, parsing it when it is a JSON string."""
+    if isinstance(definition, (str, bytes)):
+        return json.loads(definition)
+    return definition
+
+
+def states_of(definition):
+    """The states that are objects, by id (a malformed definition gives what can be read)."""
+    states = definition.get('states') if isinstance(definition, dict) else None
+    if not isinstance(states, dict):
+        return {}
+    return {state_id: state for state_id, state in states.items() if isinstance(state, dict)}
+
+
+def connections(state):
+    connections = state.get('next')
+    return connections if isinstance(connections, dict) else {}
+
+
+def ordered_connections(state):
+    """``(event, target)`` pairs in the order of the state type's events (keys 0-9, *, then
+    timeout…), whatever the order of the JSON: a draft and its published copy read the same."""
+    rank = {event: index for index, event in enumerate(EVENTS.get(state.get('type'), ()))}
+    return sorted(connections(state).items(), key=lambda item: rank.get(item[0], len(rank)))
+
+
+def is_state(state_id, states):
+    return isinstance(state_id, str) and state_id in states
+
+
+def state_name(state_id, state):
+    return str(state.get('name') or state_id)
+
+
+def setting(settings, key):
+    value = settings.get(key)
+    return DEFAULTS[key] if value is None else value
+
+
+def queue_settings(state):
+    """The queue settings of a transfer state when its queue is on, else None."""
+    queue = state.get('queue')
+    return queue if isinstance(queue, dict) and queue.get('enabled') else None
+
+
+def walk_order(definition):
+    """State ids in a stable order: the start, then breadth-first, then the unreachable ones."""
+    states = states_of(definition)
+    start = definition.get('start') if isinstance(definition, dict) else None
+    order, queue = [], deque([start] if is_state(start, states) else [])
+    while queue:
+        state_id = queue.popleft()
+        if state_id in order:
+            continue
+        order.append(state_id)
+        queue.extend(target for _event, target in ordered_connections(states[state_id])
+                     if is_state(target, states) and target not in order)
+    return order + [state_id for state_id in states if state_id not in order]
+
+
+def event_label(event, _):
+    labels = {'next': _('next'), 'timeout': _('timeout'), 'busy': _('busy'),
+              'unavailable': _('unavailable')}
+    if event in labels:
+        return labels[event]
+    if event in IVR_KEYS:
+        return _('key %(key)s') % {'key': event}
+    return '"%s"' % event
+
+
+def allowed_events_label(state_type, _):
+    if state_type == 'ivr':
+        return _('keys 0 to 9 and *, timeout')
+    return ', '.join(event_label(event, _) for event in EVENTS[state_type])
+
+
+def type_label(state_type, _):
+    labels = {
+        'announce': _('Announce'),
+        'ivr': _('IVR menu'),
+        'transfer_user': _('Transfer to user'),
+        'transfer_group': _('Transfer to group'),
+        'voicemail': _('Voicemail'),
+    }
+    return labels.get(state_type, str(state_type))
