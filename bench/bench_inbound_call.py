@@ -1,4 +1,4 @@
-"""Inbound-call benchmark (CONTRACTS.md §Benchmarks, SPEC P3).
+"""Inbound-call benchmark (docs/contracts.md §Benchmarks, P3).
 
 16 concurrent callers each place calls through a 3-state flow (IVR menu → transfer to a user,
 voicemail on timeout), every call being the four webhooks Twilio sends: the voice webhook, the

@@ -1,7 +1,7 @@
 """Place a few calls on a new demo database, through its real webhooks, as the sandbox allows.
 
 The sandbox provider's calls are simulated through the same routes and signature checks as
-Twilio's (SPEC §9): this script plays Twilio's part with the tests' call driver
+Twilio's (requirements §9): this script plays Twilio's part with the tests' call driver
 (``builtin_telephony/tests/twilio_driver.py``) against the demo server, so that the demo's
 Calls menu shows real calls: the steps of the "Sales line" flow, matched contacts, recordings,
 credits charged. Run by ``scripts/demo.sh`` once, when it creates the demo database, while a

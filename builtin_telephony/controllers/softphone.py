@@ -1,4 +1,4 @@
-"""Routes of the browser softphone (CONTRACTS.md, routes for the web client): thin by design.
+"""Routes of the browser softphone (docs/contracts.md, routes for the web client): thin by design.
 
 Every route answers only an active telephony user of the current company
 (``telephony.user._softphone_user``), about themselves.
@@ -24,7 +24,7 @@ class TelephonySoftphoneController(http.Controller):
 
     @http.route('/telephony/softphone/availability', type='json', auth='user', methods=['POST'])
     def softphone_availability(self, available):
-        """Signing in to / out of the softphone (SPEC U3)."""
+        """Signing in to / out of the softphone (U3)."""
         return {'available': self._telephony_user()._softphone_set_available(bool(available))}
 
     # -- The sandbox device: the server plays Twilio's part (models/telephony_sandbox_call.py) --

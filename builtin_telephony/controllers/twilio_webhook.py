@@ -1,6 +1,6 @@
 """What every route Twilio calls has in common: it is a public POST without CSRF token or
 session, and it is answered only once ``X-Twilio-Signature`` proves that Twilio sent it with the
-auth token of one of our accounts (403 and nothing written otherwise, SPEC P1)."""
+auth token of one of our accounts (403 and nothing written otherwise, P1)."""
 import functools
 import logging
 
@@ -23,7 +23,7 @@ def verified_account(params):
     The account is found and read in one query (its auth token and webhook URL check the
     signature; the webhooks read its other columns). It comes in the environment of its company
     (``allowed_company_ids``): what a webhook creates belongs there, and Odoo's defaults of new
-    records read the company from the context instead of from the public user (SPEC P3).
+    records read the company from the context instead of from the public user (P3).
     """
     account_sid = params.get('AccountSid')
     Account = request.env['telephony.account'].sudo()

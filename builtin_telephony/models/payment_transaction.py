@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 
 
 class PaymentTransaction(models.Model):
-    """A payment buying telephony credits: the credits arrive when it is done (SPEC W2, W4)."""
+    """A payment buying telephony credits: the credits arrive when it is done (W2, W4)."""
     _inherit = 'payment.transaction'
 
     telephony_account_id = fields.Many2one('telephony.account', readonly=True, index='btree_not_null',

@@ -19,7 +19,7 @@ _logger = logging.getLogger(__name__)
 
 ADMIN_GROUP = 'builtin_telephony.group_telephony_admin'
 
-# Credits per month of each recording storage plan (SPEC R2).
+# Credits per month of each recording storage plan (R2).
 STORAGE_PLAN_PRICES = {'free': 0.0, '50k': 25.0, '200k': 50.0, '1m': 75.0}
 
 class TelephonyAccount(models.Model):
@@ -54,7 +54,7 @@ class TelephonyAccount(models.Model):
         "Public URL",
         help="The public https address at which Twilio reaches this database, e.g. "
              "https://crm.example.com. Empty: the web.base.url system parameter.")
-    # The browser softphone's access tokens (CONTRACTS.md): an API key signs them, the TwiML App
+    # The browser softphone's access tokens (docs/contracts.md): an API key signs them, the TwiML App
     # says which URL answers the calls the softphone places.
     twilio_api_key_sid = fields.Char(
         "API Key SID", groups=ADMIN_GROUP, copy=False,
@@ -118,7 +118,7 @@ class TelephonyAccount(models.Model):
         help="The shortage for which administrators were last told that no auto-recharge "
              "could be made; they are told once per shortage.")
 
-    # The tabs of the page (SPEC §1), each a list edited in place.
+    # The tabs of the page (requirements §1), each a list edited in place.
     number_ids = fields.One2many('telephony.number', 'account_id', string="Phone numbers")
     number_count = fields.Integer(compute='_compute_number_count')
     flow_ids = fields.One2many('telephony.flow', 'account_id', string="Call flows",
@@ -314,7 +314,7 @@ class TelephonyAccount(models.Model):
             self, phone_number, country_code, number_type, address_partner=address_partner).id
 
     # ------------------------------------------------------------------------------------------
-    # Wallet (SPEC §5): the ledger, charges, top-ups
+    # Wallet (requirements §5): the ledger, charges, top-ups
     # ------------------------------------------------------------------------------------------
 
     def _charge(self, kind, credits, reference, **values):
@@ -425,11 +425,11 @@ class TelephonyAccount(models.Model):
         return False
 
     # ------------------------------------------------------------------------------------------
-    # Auto-recharge (SPEC W4)
+    # Auto-recharge (W4)
     # ------------------------------------------------------------------------------------------
 
     def action_view_purchase_history(self):
-        """Credit purchase history (the "…" menu): date, purchasing user, credits (SPEC W7)."""
+        """Credit purchase history (the "…" menu): date, purchasing user, credits (W7)."""
         self.ensure_one()
         return {
             'type': 'ir.actions.act_window',
@@ -443,7 +443,7 @@ class TelephonyAccount(models.Model):
         }
 
     def action_view_transactions(self):
-        """Every credit movement, as a list, a graph and a pivot by kind and period (SPEC W6)."""
+        """Every credit movement, as a list, a graph and a pivot by kind and period (W6)."""
         self.ensure_one()
         action = self.env['ir.actions.act_window']._for_xml_id(
             'builtin_telephony.telephony_wallet_transaction_action')
@@ -571,7 +571,7 @@ class TelephonyAccount(models.Model):
         )
 
     def _credits_price(self, credits):
-        """The price of ``credits`` in the company currency (1 credit = 1 USD; SPEC W1)."""
+        """The price of ``credits`` in the company currency (1 credit = 1 USD; W1)."""
         self.ensure_one()
         return self.env.ref('base.USD')._convert(
             credits, self.currency_id, self.company_id, fields.Date.context_today(self))

@@ -3,12 +3,12 @@ from odoo.exceptions import UserError
 
 from ..tools.phone import country_prefix, to_e164
 
-# SPEC N6: no outgoing calls to China, whatever else is configured.
+# N6: no outgoing calls to China, whatever else is configured.
 FORBIDDEN_DESTINATION_PREFIXES = {86}
 
 
 class TelephonyBlockedNumber(models.Model):
-    """A number that may not call in, nor be called (SPEC U4).
+    """A number that may not call in, nor be called (U4).
 
     The block list of a company is the set of its blocked numbers. Numbers are stored in E.164,
     whatever way they were typed, so that the webhook can compare Twilio's ``From`` (always
@@ -72,7 +72,7 @@ class TelephonyBlockedNumber(models.Model):
     def _check_outbound_destination(self, phone_number, company=None):
         """The E.164 form of ``phone_number`` if it may be called from ``company``.
 
-        :raise odoo.exceptions.UserError: the number cannot be dialled, is in China (SPEC N6:
+        :raise odoo.exceptions.UserError: the number cannot be dialled, is in China (N6:
             always refused) or is on the block list.
         """
         company = company or self.env.company

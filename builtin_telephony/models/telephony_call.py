@@ -39,7 +39,7 @@ PHONE_NUMBER_TYPES = {phonenumbers.PhoneNumberType.MOBILE: 'mobile',
 
 
 class TelephonyCall(models.Model):
-    """One call, incoming or outgoing, as the provider reported it (SPEC H1).
+    """One call, incoming or outgoing, as the provider reported it (H1).
 
     Incoming calls are walked through their flow by the Twilio webhooks (``_twilio_*``
     methods, called by ``controllers/voice.py``): the flow engine decides the TwiML, this model
@@ -131,7 +131,7 @@ class TelephonyCall(models.Model):
     def init(self):
         super().init()
         # Caller matching reads contacts by phone_sanitized (added to res.partner by sms, without
-        # an index, when installed): one indexed query per incoming call (SPEC P3).
+        # an index, when installed): one indexed query per incoming call (P3).
         partner_field = self.env['res.partner']._fields.get('phone_sanitized')
         if partner_field and partner_field.store:
             create_index(self.env.cr, 'res_partner_phone_sanitized_telephony_index', 'res_partner',
@@ -160,7 +160,7 @@ class TelephonyCall(models.Model):
             raise
         except Exception:  # noqa: BLE001 -- anything at all: the caller must hear something
             # The request is this webhook alone: roll it all back rather than pay a savepoint
-            # on every request (docs/performance.md).
+            # on every request (P3).
             self.env.cr.rollback()
             return self._twilio_apology(account, answer, params)
 
@@ -248,7 +248,7 @@ class TelephonyCall(models.Model):
         return step.twiml
 
     def _replay_start(self, account):
-        """Twilio retried the voice webhook: answer the same, write nothing (SPEC P2)."""
+        """Twilio retried the voice webhook: answer the same, write nothing (P2)."""
         self.ensure_one()
         if self.status in ('blocked', 'rejected'):
             return twiml.reject()

@@ -4,7 +4,7 @@ from .. import const
 
 
 class TelephonyCallStep(models.Model):
-    """One step of an incoming call's path through its call flow (SPEC F5): the state it was in,
+    """One step of an incoming call's path through its call flow (F5): the state it was in,
     what happened there, and when. Written by the webhooks, read on the call's form."""
     _name = 'telephony.call.step'
     _description = "Call Step"

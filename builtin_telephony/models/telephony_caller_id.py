@@ -14,7 +14,7 @@ VERIFICATION_FIELDS = {'state', 'validation_code', 'validation_call_sid', 'provi
 
 class TelephonyCallerId(models.Model):
     """A custom outgoing caller ID: a number of the user's own (e.g. a support line) that the
-    provider has verified they answer, so that it may be shown to the people they call (SPEC U1).
+    provider has verified they answer, so that it may be shown to the people they call (U1).
 
     Verification, as Twilio does it: the provider calls the number and the person who answers
     types the code shown here; the outcome arrives on ``/telephony/twilio/caller_id``

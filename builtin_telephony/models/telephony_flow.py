@@ -26,7 +26,7 @@ def dump_definition(definition):
 
 
 class TelephonyFlow(models.Model):
-    """What happens to an incoming call on the flow's numbers (SPEC §4).
+    """What happens to an incoming call on the flow's numbers (requirements §4).
 
     ``definition`` is the draft the administrator edits; ``published_definition`` the version
     incoming calls run, copied from the draft by :meth:`action_publish` once it has no problem.
@@ -126,7 +126,7 @@ class TelephonyFlow(models.Model):
 
     def validate_definition(self, definition):
         """Every problem of ``definition`` (JSON text or dict), one sentence each, in the user's
-        language; an empty list when it can be published (rules: CONTRACTS.md, SPEC F2)."""
+        language; an empty list when it can be published (rules: docs/contracts.md, F2)."""
         users, groups = self[:1]._company_users_and_groups()
         return flow_validation.validate_definition(definition, users=users, groups=groups,
                                                     _=self.env._)
@@ -189,7 +189,7 @@ class TelephonyFlow(models.Model):
         return self.published_version_id
 
     # ------------------------------------------------------------------------------------------
-    # Import / export (SPEC B6)
+    # Import / export (B6)
     # ------------------------------------------------------------------------------------------
 
     def action_export_json(self):

@@ -11,7 +11,7 @@ class TelephonyFlowVersion(models.Model):
     """One published version of a call flow, kept unchanged for the calls that run it.
 
     Publishing adds a version; a call remembers the version it started with, so republishing
-    while calls are going on changes nothing for them (SPEC F4), and the call's log can always be
+    while calls are going on changes nothing for them (F4), and the call's log can always be
     read against the definition that produced it.
     """
     _name = 'telephony.flow.version'
@@ -50,6 +50,6 @@ class TelephonyFlowVersion(models.Model):
     @api.model
     @tools.ormcache('version_id')
     def _parsed_definition(self, version_id):
-        # Exact with no invalidation (SPEC P3): a version is never written after its creation
+        # Exact with no invalidation (P3): a version is never written after its creation
         # (see write) and PostgreSQL never hands out an id twice, even after a rollback.
         return load_definition(self.sudo().browse(version_id).definition)

@@ -4,7 +4,7 @@ from .telephony_user import check_not_in_published_flows
 
 
 class TelephonyGroup(models.Model):
-    """A team of telephony users that a call flow can ring together (SPEC U2)."""
+    """A team of telephony users that a call flow can ring together (U2)."""
     _name = 'telephony.group'
     _inherit = ['telephony.account.mixin']
     _description = "Telephony Group"
@@ -28,7 +28,7 @@ class TelephonyGroup(models.Model):
             group.member_count = len(group.member_ids)
 
     def _members_in_sign_in_order(self):
-        """The members in the order sequential ringing tries them (SPEC U3): the available ones
+        """The members in the order sequential ringing tries them (U3): the available ones
         in the order they signed in, then the others by name."""
         self.ensure_one()
         members = self.sudo().member_ids

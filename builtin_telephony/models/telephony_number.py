@@ -141,7 +141,7 @@ class TelephonyNumber(models.Model):
     # ------------------------------------------------------------------------------------------
 
     def _after_purchase(self):
-        """Charge the first month as soon as the number is bought (SPEC N2)."""
+        """Charge the first month as soon as the number is bought (N2)."""
         for number in self:
             number._charge_month()
         return True
@@ -179,7 +179,7 @@ class TelephonyNumber(models.Model):
                 number._charge_month()
 
     def action_release(self):
-        """Release the numbers at the provider, then forget them (SPEC N4)."""
+        """Release the numbers at the provider, then forget them (N4)."""
         for number in self:
             number.account_id._provider_call('release_number', number.provider_sid)
             number.account_id.message_post(body=_("Phone number %s deleted and released.", number.display_name))

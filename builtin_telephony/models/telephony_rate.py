@@ -5,7 +5,7 @@ from ..tools import rating
 
 
 class TelephonyRate(models.Model):
-    """Credits per started minute of a call, by direction, number prefix and number type (SPEC W3).
+    """Credits per started minute of a call, by direction, number prefix and number type (W3).
 
     Shipped in ``data/telephony.rate.csv``, editable under Telephony > Configuration > Call
     rates. For an outgoing call the prefix is matched against the destination; for an incoming

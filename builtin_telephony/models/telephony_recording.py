@@ -2,7 +2,7 @@ from odoo import api, fields, models
 
 
 class TelephonyRecording(models.Model):
-    """A call recording or a voicemail kept at the provider (SPEC §6)."""
+    """A call recording or a voicemail kept at the provider (requirements §6)."""
     _name = 'telephony.recording'
     _description = "Call Recording"
     _order = 'date desc, id desc'

@@ -1,7 +1,7 @@
 """The sandbox's switchboard: the server plays Twilio's part for the softphone's sandbox device.
 
 On the ``sandbox`` provider, nothing reaches a carrier, yet the softphone must place, ring,
-answer and end calls "through the same signed webhooks" as Twilio's (SPEC C5): a call placed
+answer and end calls "through the same signed webhooks" as Twilio's (C5): a call placed
 from the browser is a signed request to ``/telephony/twilio/client``, an incoming call a signed
 request to ``/telephony/twilio/voice``, and everything after follows the TwiML the add-on
 answered, as Twilio would (see ``tests/twilio_driver.py``, which this mirrors). Requests are

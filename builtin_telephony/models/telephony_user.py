@@ -17,14 +17,14 @@ from ..tools.phone import to_e164
 MAX_CALL_DURATION = timedelta(hours=4)
 LIVE_CALL_STATUSES = ('ringing', 'in_progress')
 AVAILABILITY = [('available', "Available"), ('offline', "Offline")]
-# Lifetime of the softphone's access tokens (Twilio allows up to 24 h; CONTRACTS.md: 1 h at most).
+# Lifetime of the softphone's access tokens (Twilio allows up to 24 h; docs/contracts.md: 1 h at most).
 SOFTPHONE_TOKEN_TTL = 3600
 RECENT_CALLS = 10
 
 
 def flows_using(env, company, state_type, key, record_ids):
     """The published flows of ``company`` with a ``state_type`` state whose ``key`` is one of
-    ``record_ids``, as ``{record id: flow names}`` (SPEC U1/U2: such records cannot be removed)."""
+    ``record_ids``, as ``{record id: flow names}`` (U1/U2: such records cannot be removed)."""
     flows = env['telephony.flow'].sudo().with_context(active_test=False).search_fetch(
         [('company_id', '=', company.id), ('state', '=', 'published'),
          ('published_definition', '!=', False)],
@@ -56,7 +56,7 @@ def check_not_in_published_flows(records, state_type, key, message):
 
 
 class TelephonyUser(models.Model):
-    """An Odoo user who may place and answer calls, in one company (SPEC U1, U3)."""
+    """An Odoo user who may place and answer calls, in one company (U1, U3)."""
     _name = 'telephony.user'
     _inherit = ['telephony.account.mixin']
     _description = "Telephony User"

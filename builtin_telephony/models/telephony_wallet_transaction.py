@@ -63,7 +63,7 @@ def _ledger_insert_statement(names):
 
 
 class TelephonyWalletTransaction(models.Model):
-    """A movement of credits; the account's balance is their sum (SPEC §5).
+    """A movement of credits; the account's balance is their sum (requirements §5).
 
     Lines are only ever inserted, by :meth:`_record` (called by ``telephony.account._charge`` and
     ``add_credits``); nobody edits or deletes them, so the balance and the analytics can always be

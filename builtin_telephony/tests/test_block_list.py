@@ -1,4 +1,4 @@
-"""The block list (SPEC U4, N6): E.164 normalisation, the one-query check, outgoing refusals."""
+"""The block list (U4, N6): E.164 normalisation, the one-query check, outgoing refusals."""
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, UserError

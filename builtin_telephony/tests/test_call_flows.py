@@ -1,4 +1,4 @@
-"""Real calls through published call flows, over the signed Twilio webhooks (SPEC F1, F5, H1,
+"""Real calls through published call flows, over the signed Twilio webhooks (F1, F5, H1,
 P1, P2), driven by tests/twilio_driver.py as Twilio would drive them.
 
 The flow (tests/test_flow_definition.py, ``demo_definition``): Welcome → Main menu; 1 → Sales
@@ -395,7 +395,7 @@ class TestCallFlows(HttpCase, FlowCase):
         self.assertEqual(call.waiting[0], 'dial', "still the first version's Sales")
         self.assertEqual(self.record(call).flow_version_id.version, 1)
 
-    # -- Cost (SPEC P3, bench/bench_inbound_call.py) ----------------------------------
+    # -- Cost (P3, bench/bench_inbound_call.py) ----------------------------------
 
     def webhook_queries(self, url, params):
         """The SQL statements the server runs to answer one webhook, Odoo's own included."""

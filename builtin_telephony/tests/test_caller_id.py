@@ -1,4 +1,4 @@
-"""Custom outgoing caller IDs (SPEC U1): verified numbers only, on the sandbox, through the
+"""Custom outgoing caller IDs (U1): verified numbers only, on the sandbox, through the
 Twilio callback route and against Twilio's REST contract (Prism)."""
 from unittest.mock import patch
 

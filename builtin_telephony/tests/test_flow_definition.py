@@ -1,5 +1,5 @@
 """Call flows on the model: validation against the company's users and groups, publication,
-draft versus published, enable/disable, numbers, import and export (SPEC F2, F4, N5, B6)."""
+draft versus published, enable/disable, numbers, import and export (F2, F4, N5, B6)."""
 import base64
 import json
 
@@ -10,7 +10,7 @@ from .common import TelephonyCase
 
 
 def demo_definition(user_id, sequential_group_id, parallel_group_id):
-    """A flow using every state type (the example of CONTRACTS.md, plus a parallel group)."""
+    """A flow using every state type (the example of docs/contracts.md, plus a parallel group)."""
     return {
         'start': 'welcome',
         'states': {

@@ -17,7 +17,7 @@ BASE = 'https://odoo.test/telephony/twilio/'
 
 
 def contract_flow():
-    """The example of CONTRACTS.md, extended with a parallel group ("team")."""
+    """The example of docs/contracts.md, extended with a parallel group ("team")."""
     return {
         'start': 'welcome',
         'states': {

@@ -9,7 +9,7 @@ from .prism import PrismHttpClient
 
 @tagged('post_install', '-at_install')
 class TestBuyNumberWizard(TelephonyCase):
-    """The "Buy a number" wizard end to end, on the sandbox provider (SPEC N1, N2)."""
+    """The "Buy a number" wizard end to end, on the sandbox provider (N1, N2)."""
 
     def _wizard(self, **values):
         return self.env['telephony.number.buy'].with_user(self.telephony_admin).create(
@@ -53,7 +53,7 @@ class TestBuyNumberWizard(TelephonyCase):
         self.assertTrue(number.provider_sid.startswith('PN'))
 
     def test_number_that_needs_a_local_address(self):
-        """German local numbers are sold only with an address in Germany (SPEC N1)."""
+        """German local numbers are sold only with an address in Germany (N1)."""
         wizard = self._wizard(country_id=self.env.ref('base.de').id)
         wizard.number_type_id = self.env.ref('builtin_telephony.number_type_local')
         wizard.action_search()

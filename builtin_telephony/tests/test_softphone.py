@@ -1,4 +1,4 @@
-"""The salesperson's softphone, server side (SPEC C1–C5, CONTRACTS.md routes for the web client):
+"""The salesperson's softphone, server side (C1–C5, docs/contracts.md routes for the web client):
 its access token, its state, and the sandbox device's calls, which go through the signed
 webhooks with the server playing Twilio's part."""
 import json

@@ -1,4 +1,4 @@
-"""Telephony users and groups (SPEC U1-U3): the tabs' records, routing states, sign-in order,
+"""Telephony users and groups (U1-U3): the tabs' records, routing states, sign-in order,
 removal rules and access rights."""
 import json
 from datetime import timedelta

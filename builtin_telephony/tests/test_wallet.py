@@ -1,4 +1,4 @@
-"""The credit wallet: ledger, idempotent charges, calls, numbers, shortages (SPEC §5, N2-N3, P2)."""
+"""The credit wallet: ledger, idempotent charges, calls, numbers, shortages (requirements §5, N2-N3, P2)."""
 import time
 from datetime import date
 

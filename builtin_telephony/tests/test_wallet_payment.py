@@ -1,4 +1,4 @@
-"""Buying credits and auto-recharge through Odoo's payment module, with payment_demo (SPEC W2, W4, W7)."""
+"""Buying credits and auto-recharge through Odoo's payment module, with payment_demo (W2, W4, W7)."""
 from urllib.parse import parse_qs, urlparse
 
 from odoo.exceptions import UserError

@@ -1,4 +1,4 @@
-"""Rating of calls: plain Python over plain data, no ORM (SPEC W3).
+"""Rating of calls: plain Python over plain data, no ORM (W3).
 
 A rate is a price per started minute for calls in one ``direction`` (``inbound``/``outbound``)
 whose number starts with ``prefix`` (digits of the E.164 number, without the ``+``; an empty prefix

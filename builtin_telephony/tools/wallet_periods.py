@@ -1,4 +1,4 @@
-"""The periods of the credit analytics (SPEC W6): plain Python, no ORM.
+"""The periods of the credit analytics (W6): plain Python, no ORM.
 
 Weeks start on Monday (ISO 8601), quarters are calendar quarters. Every period is a half-open
 range of dates ``[start, end)``, so that consecutive periods never share a day.

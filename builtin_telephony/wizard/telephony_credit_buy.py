@@ -11,7 +11,7 @@ MAX_CREDITS_PER_PURCHASE = 100_000
 
 
 class TelephonyCreditBuy(models.TransientModel):
-    """Buy credits: enter how many, see the price in the company currency, pay (SPEC W2).
+    """Buy credits: enter how many, see the price in the company currency, pay (W2).
 
     With a saved payment method of the company the payment is made at once; otherwise the
     buyer is sent to Odoo's payment page (``/payment/pay``) with any enabled provider. Either way

@@ -9,7 +9,7 @@ from ..models.telephony_flow import dump_definition
 
 
 class TelephonyFlowTransfer(models.TransientModel):
-    """Import or export a call flow's definition as a JSON file (SPEC B6).
+    """Import or export a call flow's definition as a JSON file (B6).
 
     Export gives the draft, the version being worked on. Import replaces the draft only: the
     calls keep running the published version until the imported draft is published, which

@@ -5,7 +5,7 @@ from ..models.telephony_number import format_international
 
 
 class TelephonyNumberBuy(models.TransientModel):
-    """Buy a number: search, pick, read the purchase summary, confirm (SPEC N1, N2)."""
+    """Buy a number: search, pick, read the purchase summary, confirm (N1, N2)."""
     _name = 'telephony.number.buy'
     _description = "Buy a Phone Number"
 

@@ -1,5 +1,5 @@
-"""The call-flow engine: plain Python over the call-flow JSON (docs/call_flows.md), no Odoo, no
-database.
+"""The call-flow engine: plain Python over the call-flow JSON (docs/contracts.md, "Call-flow
+definition"), no Odoo, no database.
 
 * :mod:`.definition` — the vocabulary: state types, events, settings, defaults, ranges (the one
   schema, read by the visual builder too), and how to read a definition;

@@ -1,5 +1,5 @@
-"""The vocabulary of a call flow (docs/call_flows.md): state types, their events, settings,
-defaults and ranges, and how to read a definition. Plain Python, no Odoo.
+"""The vocabulary of a call flow (docs/contracts.md, "Call-flow definition"): state types, their
+events, settings, defaults and ranges, and how to read a definition. Plain Python, no Odoo.
 
 This is the one schema of a flow: validation, description, the runtime and the visual builder
 read it from here.

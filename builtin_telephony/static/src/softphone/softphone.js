@@ -7,7 +7,7 @@ import { useService } from "@web/core/utils/hooks";
 
 export const DIAL_PAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
 
-/** The softphone in the systray (SPEC C4): sign in/out, dial pad, ringing, the call, recent calls. */
+/** The softphone in the systray (C4): sign in/out, dial pad, ringing, the call, recent calls. */
 export class SoftphoneSystray extends Component {
     static template = "builtin_telephony.SoftphoneSystray";
     static props = {};

@@ -1,6 +1,6 @@
 /** @odoo-module **/
 /**
- * The salesperson's softphone (SPEC C1–C5): one service per tab, one Device per browser.
+ * The salesperson's softphone (C1–C5): one service per tab, one Device per browser.
  *
  * The service speaks to a Device with the interface of Twilio's `Device`/`Call` (events
  * `registered`, `incoming`, `error`, `tokenWillExpire`; calls with `accept`, `reject`,

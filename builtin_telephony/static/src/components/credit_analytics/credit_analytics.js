@@ -7,7 +7,7 @@ import { useService } from "@web/core/utils/hooks";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
 
 /**
- * Credit analytics of the Plan details tab (SPEC W6): credits purchased and used in a period,
+ * Credit analytics of the Plan details tab (W6): credits purchased and used in a period,
  * and a bar chart of both, from `telephony.account.get_credit_analytics`.
  * Chart.js is Odoo's own, loaded as the graph view loads it.
  */

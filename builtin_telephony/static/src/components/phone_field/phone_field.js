@@ -1,6 +1,6 @@
 /** @odoo-module **/
 /**
- * Click to call (SPEC C1): a call button beside every phone and mobile field, patched in as the
+ * Click to call (C1): a call button beside every phone and mobile field, patched in as the
  * `sms` module adds its SMS button. The call is tied to the record it was placed from.
  */
 import { Component, useState } from "@odoo/owl";
