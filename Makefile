@@ -34,6 +34,7 @@ bench: setup
 i18n: setup
 	@bash scripts/i18n.sh
 
-## Screenshots of the Built-in Telephony page (docs/screenshots/) from a running `make demo`
+## Screenshots of the Built-in Telephony page (docs/screenshots/, also in Spanish and Chinese: a CJK font is installed) from a running `make demo`
 screenshots:
+	@fc-list :lang=zh | grep -q . || [ "$$(id -u)" != 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null
 	@node scripts/screenshots.mjs

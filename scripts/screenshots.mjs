@@ -66,4 +66,46 @@ await page.waitForSelector(".o_form_view");
 await page.waitForTimeout(800);
 await page.screenshot({ path: `${out}call_form.png`, fullPage: false });
 console.log("docs/screenshots/call_form.png");
+// The page in the source documents' languages, Spanish and Simplified Chinese: the language is
+// installed when the database lacks it, the admin reads the page in it, then English again.
+const rpc = (model, method, args, kwargs = {}) => page.evaluate(async (params) => {
+    const response = await fetch("/web/dataset/call_kw", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", method: "call", params }),
+    });
+    const { result, error } = await response.json();
+    if (error) {
+        throw new Error(error.data?.message || error.message);
+    }
+    return result;
+}, { model, method, args, kwargs });
+const [admin] = await rpc("res.users", "search", [[["login", "=", "admin"]]]);
+const openPage = async () => {
+    await page.goto(`${base}/odoo`);
+    await page.click(".o_navbar_apps_menu button");
+    await page.click(".o_app[data-menu-xmlid='builtin_telephony.menu_telephony_root']");
+    await page.click(".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_account']");
+    await page.waitForSelector(".o_form_view .o_notebook");
+};
+try {
+    for (const [code, suffix] of [["es_ES", "es"], ["zh_CN", "zh_CN"]]) {
+        const [lang] = await rpc("res.lang", "search_read", [[["code", "=", code]]],
+                                 { fields: ["active"], context: { active_test: false } });
+        if (!lang.active) {
+            const wizard = await rpc("base.language.install", "create", [{ lang_ids: [[6, 0, [lang.id]]] }]);
+            await rpc("base.language.install", "lang_install", [[wizard]]);
+        }
+        await rpc("res.users", "write", [[admin], { lang: code }]);
+        await openPage();
+        for (const tab of ["plan_details", "call_flows"]) {
+            await page.click(`.o_notebook .nav-link[name=${tab}]`);
+            await page.waitForTimeout(800);
+            await page.screenshot({ path: `${out}${tab}_${suffix}.png`, fullPage: false });
+            console.log(`docs/screenshots/${tab}_${suffix}.png`);
+        }
+    }
+} finally {
+    await rpc("res.users", "write", [[admin], { lang: "en_US" }]);
+}
 await browser.close();

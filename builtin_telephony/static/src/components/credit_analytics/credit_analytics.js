@@ -2,6 +2,8 @@
 import { Component, onMounted, onWillStart, onWillUnmount, useRef, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { loadBundle } from "@web/core/assets";
+import { deserializeDate, formatDate } from "@web/core/l10n/dates";
+import { formatFloat } from "@web/core/utils/numbers";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
@@ -73,8 +75,13 @@ export class CreditAnalytics extends Component {
         this.renderChart();
     }
 
+    // In the user's language, as Odoo's fields show numbers and dates (not the browser's locale).
     formatCredits(value) {
-        return (value || 0).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+        return formatFloat(value || 0, { digits: [16, 2] });
+    }
+
+    formatDay(value) {
+        return formatDate(deserializeDate(value));
     }
 
     renderChart() {
