@@ -7,6 +7,7 @@ from . import telephony_user
 from . import telephony_group
 from . import telephony_blocked_number
 from . import telephony_caller_id
+from . import res_partner
 from . import res_users
 from . import telephony_flow
 from . import telephony_flow_version

@@ -1,5 +1,6 @@
 import hashlib
 import logging
+from contextlib import contextmanager
 import secrets
 import threading
 
@@ -225,17 +226,24 @@ class TelephonyAccount(models.Model):
             self.provider, credentials.twilio_account_sid, credentials.twilio_auth_token,
             http_client=self._get_http_client())
 
-    def _provider_call(self, method, *args, **kwargs):
-        """Call ``method`` of the gateway; provider failures become a clear UserError."""
+    @contextmanager
+    def _provider(self):
+        """The provider's gateway (``tools/provider_gateway.ProviderGateway``); what it raises
+        becomes a ``UserError`` saying what to do next, in the user's language::
+
+            with account._provider() as gateway:
+                found = gateway.search_numbers('US', 'local')
+        """
         try:
-            return getattr(self._get_gateway(), method)(*args, **kwargs)
+            yield self._get_gateway()
         except TelephonyProviderError as error:
-            raise UserError(self.env._(error.template, **error.params)) from error
+            raise UserError(error.translated(self.env)) from error
 
     def action_test_connection(self):
         self.ensure_one()
         self.check_access('write')
-        types = self._provider_call('number_types', self.company_id.country_id.code or 'US')
+        with self._provider() as gateway:
+            types = gateway.number_types(self.company_id.country_id.code or 'US')
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
@@ -258,8 +266,9 @@ class TelephonyAccount(models.Model):
         account = self.sudo()
         if account.provider == 'sandbox':
             digest = hashlib.sha256(f'{account.twilio_account_sid}:softphone'.encode()).hexdigest()
-            return ('SK' + digest[:32], account.twilio_auth_token,
-                    account._provider_call('create_twiml_app', '', self._webhook_url(const.CLIENT_ROUTE)))
+            with account._provider() as gateway:
+                app_sid = gateway.create_twiml_app('', self._webhook_url(const.CLIENT_ROUTE))
+            return 'SK' + digest[:32], account.twilio_auth_token, app_sid
         if not (account.twilio_api_key_sid and account.twilio_api_key_secret
                 and account.twilio_twiml_app_sid):
             raise UserError(_(
@@ -276,9 +285,10 @@ class TelephonyAccount(models.Model):
         self.check_access('write')
         if not self.env.user.has_group(ADMIN_GROUP):
             raise UserError(_("Only telephony administrators can create the TwiML App."))
-        app_sid = self._provider_call(
-            'create_twiml_app', _("Odoo softphone (%(company)s)", company=self.company_id.name),
-            self._webhook_url(const.CLIENT_ROUTE))
+        with self._provider() as gateway:
+            app_sid = gateway.create_twiml_app(
+                _("Odoo softphone (%(company)s)", company=self.company_id.name),
+                self._webhook_url(const.CLIENT_ROUTE))
         self.sudo().twilio_twiml_app_sid = app_sid
         return {
             'type': 'ir.actions.client',
@@ -295,7 +305,8 @@ class TelephonyAccount(models.Model):
     def available_number_types(self, country_code):
         """The number types (``local``/``mobile``/``toll_free``) offered in a country."""
         self.ensure_one()
-        return self._provider_call('number_types', country_code.upper())
+        with self._provider() as gateway:
+            return gateway.number_types(country_code.upper())
 
     def search_available_numbers(self, country_code, number_type, region=None, contains=None, limit=20):
         """Numbers that can be bought now, each with its monthly price in credits

@@ -1,19 +1,15 @@
 import logging
-import time
 from datetime import timedelta
-from urllib.parse import urlencode
-
-import phonenumbers
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools.sql import create_index
 
 from .. import const
 from ..tools import rating, twiml
 from ..tools.flow import FlowError, runtime
-from ..tools.phone import to_e164
+from ..tools.phone import number_type_of, to_e164
+from .flow_context import FlowContext
 
 _logger = logging.getLogger(__name__)
 
@@ -34,8 +30,6 @@ WEBHOOK_FIELDS = ['status', 'direction', 'company_id', 'flow_version_id', 'user_
 # <Dial> outcome of an outgoing call → its status.
 OUTBOUND_DIAL_STATUS = {'completed': 'completed', 'answered': 'completed', 'busy': 'busy',
                         'no-answer': 'missed', 'canceled': 'missed', 'failed': 'failed'}
-PHONE_NUMBER_TYPES = {phonenumbers.PhoneNumberType.MOBILE: 'mobile',
-                      phonenumbers.PhoneNumberType.TOLL_FREE: 'toll_free'}
 
 
 class TelephonyCall(models.Model):
@@ -127,15 +121,6 @@ class TelephonyCall(models.Model):
         except AccessError:
             return record.browse()
         return record.with_env(self.env)
-
-    def init(self):
-        super().init()
-        # Caller matching reads contacts by phone_sanitized (added to res.partner by sms, without
-        # an index, when installed): one indexed query per incoming call (P3).
-        partner_field = self.env['res.partner']._fields.get('phone_sanitized')
-        if partner_field and partner_field.store:
-            create_index(self.env.cr, 'res_partner_phone_sanitized_telephony_index', 'res_partner',
-                         ['phone_sanitized'], where='phone_sanitized IS NOT NULL')
 
     # ------------------------------------------------------------------------------------------
     # Webhook entry points (controllers/voice.py); self is sudo: Twilio is anonymous
@@ -494,8 +479,8 @@ class TelephonyCall(models.Model):
         url = waiting._flow_context(account).url('connect', state=waiting.queue_state,
                                                  user=telephony_user.id)
         try:
-            queue_sid = account._provider_call('queue_sid', waiting.queue_name)
-            call_sid = account._provider_call('dequeue_front', queue_sid, url)
+            with account._provider() as gateway:
+                call_sid = gateway.dequeue_front(gateway.queue_sid(waiting.queue_name), url)
         except UserError:
             _logger.exception("Could not take a caller out of queue %s", waiting.queue_name)
             return
@@ -548,7 +533,7 @@ class TelephonyCall(models.Model):
         values['from_number'] = caller_id
         values['number_id'] = self.env['telephony.number'].search(
             [('account_id', '=', account.id), ('phone_number', '=', caller_id)], limit=1).id
-        number_type = _number_type(destination)
+        number_type = number_type_of(destination)
         time_limit = account._has_credit_for_calls('outbound', destination, number_type) \
             and account._outbound_time_limit(destination, number_type)
         if not time_limit:
@@ -576,7 +561,7 @@ class TelephonyCall(models.Model):
         self.ensure_one()
         if self.status != 'ringing' or not telephony_user:
             return twiml.say_and_hang_up(self.env._("This call cannot be placed."))
-        time_limit = account._outbound_time_limit(self.to_number, _number_type(self.to_number))
+        time_limit = account._outbound_time_limit(self.to_number, number_type_of(self.to_number))
         return self._outgoing_dial_twiml(account, telephony_user, time_limit)
 
     @api.model
@@ -598,74 +583,3 @@ class TelephonyCall(models.Model):
         return twiml.hang_up()
 
 
-def _number_type(e164):
-    """Our number type of a destination: 'mobile', 'toll_free' or 'local' (the rate to apply)."""
-    try:
-        return PHONE_NUMBER_TYPES.get(phonenumbers.number_type(phonenumbers.parse(e164)), 'local')
-    except phonenumbers.NumberParseException:
-        return 'local'
-
-
-class FlowContext:
-    """The flow engine's view of the Odoo database for one call (``tools.flow.runtime.CallContext``).
-
-    Routing states are read once per webhook for the whole company (two queries, U3), with the
-    softphone identities that a ``<Dial>`` rings.
-    """
-
-    def __init__(self, call, account=None):
-        self.call = call
-        self.env = call.env
-        self.account = (account or call.env['telephony.account']._get_for_company(
-            call.company_id)).sudo()
-        self._statuses = None
-
-    def url(self, action, **params):
-        return self._url(const.FLOW_ROUTE + action, params)
-
-    def _url(self, route, params):
-        query = urlencode(sorted((key, str(value)) for key, value in params.items()))
-        return self.account._webhook_url(route) + ('?' + query if query else '')
-
-    def user_status(self, user_id):
-        if self._statuses is None:
-            self._statuses = self.env['telephony.user'].sudo().search_fetch(
-                [('company_id', '=', self.call.company_id.id)],
-                ['availability', 'user_id', 'client_identity'])._get_routing_states()
-        return self._statuses.get(user_id, 'offline')
-
-    def client_identity(self, user_id):
-        return self.env['telephony.user'].sudo().browse(user_id).client_identity
-
-    def group_members(self, group_id):
-        group = self.env['telephony.group'].sudo().browse(group_id).exists()
-        if not group or group.company_id != self.call.company_id:
-            return []
-        return group._members_in_sign_in_order().ids
-
-    def queue_name(self, kind, record_id):
-        return self.call._queue_name(kind, record_id)
-
-    def queue_size(self, queue_name):
-        return self.call.search_count([('queue_name', '=', queue_name)])
-
-    def audio_url(self, message):
-        attachment = self.env['ir.attachment'].sudo().browse(
-            int(message.get('attachment_id') or 0)).exists()
-        if not attachment:
-            return None
-        token = attachment.generate_access_token()[0]
-        return self.account._webhook_url(f'/web/content/{attachment.id}?access_token={token}')
-
-    def recording_callback_url(self):
-        return self.account._webhook_url(const.RECORDING_ROUTE)
-
-    def client_status_callback_url(self, user_id):
-        return self._url(const.CLIENT_STATUS_ROUTE, {'user': user_id})
-
-    def now(self):
-        return time.time()
-
-    def translate(self, text):
-        lang = self.call.company_id.partner_id.lang or 'en_US'
-        return self.env(context=dict(self.env.context, lang=lang))._(text)

@@ -110,10 +110,10 @@ class TelephonyCallerId(models.Model):
         if self.state == 'verified':
             raise UserError(_("%s is already verified.", self.phone_number))
         account = self.sudo().account_id
-        validation = account._provider_call(
-            'start_caller_id_validation', self.phone_number,
-            self.friendly_name or self.telephony_user_id.name,
-            account._webhook_url(const.CALLER_ID_ROUTE))
+        with account._provider() as gateway:
+            validation = gateway.start_caller_id_validation(
+                self.phone_number, self.friendly_name or self.telephony_user_id.name,
+                account._webhook_url(const.CALLER_ID_ROUTE))
         self.sudo().write({
             'state': 'pending',
             'validation_code': validation['validation_code'],
@@ -138,7 +138,10 @@ class TelephonyCallerId(models.Model):
         if self.state != 'pending':
             raise UserError(_("Click Verify first: the verification call has not started."))
         success = (self.entered_code or '').strip() == self.validation_code
-        caller_ids = account._provider_call('list_caller_ids', self.phone_number) if success else []
+        caller_ids = []
+        if success:
+            with account._provider() as gateway:
+                caller_ids = gateway.list_caller_ids(self.phone_number)
         self.env['telephony.caller.id']._process_verification_result(account.sudo(), {
             'AccountSid': account.sudo().twilio_account_sid,
             'CallSid': self.validation_call_sid,
@@ -188,4 +191,5 @@ class TelephonyCallerId(models.Model):
         # The provider keeps verified numbers per account: forget them there too, so that the
         # account does not keep allowing a number nobody here may use any more.
         for caller_id in self.sudo().filtered('provider_sid'):
-            caller_id.account_id._provider_call('delete_caller_id', caller_id.provider_sid)
+            with caller_id.account_id._provider() as gateway:
+                gateway.delete_caller_id(caller_id.provider_sid)

@@ -1,7 +1,7 @@
 import json
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..tools.flow import description as flow_description, validation as flow_validation
 
@@ -119,6 +119,43 @@ class TelephonyFlow(models.Model):
             [('company_id', '=', company.id)], ['name'])
         return ({user['id']: user['name'] for user in users},
                 {group['id']: group['name'] for group in groups})
+
+    # ------------------------------------------------------------------------------------------
+    # Who published flows transfer calls to (U1, U2: such users and groups cannot be removed)
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _transfer_targets(self, company, state_type, key, record_ids):
+        """The published flows of ``company`` with a ``state_type`` state whose ``key`` is one of
+        ``record_ids``, as ``{record id: flow names}``."""
+        flows = self.sudo().with_context(active_test=False).search_fetch(
+            [('company_id', '=', company.id), ('state', '=', 'published'),
+             ('published_definition', '!=', False)],
+            ['name', 'published_definition'])
+        used = {}
+        for flow in flows:
+            try:
+                states = json.loads(flow.published_definition).get('states') or {}
+            except (ValueError, AttributeError):
+                continue  # not ours to judge here: publishing validates definitions
+            for state in states.values():
+                if isinstance(state, dict) and state.get('type') == state_type \
+                        and state.get(key) in record_ids:
+                    used.setdefault(state[key], []).append(flow.name)
+        return used
+
+    @api.model
+    def _check_not_transferred_to(self, records, state_type, key, message):
+        """Refuse to delete ``records`` (telephony users or groups) when a published flow of
+        their company transfers calls to one of them; ``message`` (translated) names it with
+        ``%(name)s`` and the flows with ``%(flows)s``."""
+        for company in records.company_id:
+            of_company = records.filtered(lambda record: record.company_id == company)
+            used = self._transfer_targets(company, state_type, key, set(of_company.ids))
+            if used:
+                blocker = of_company.filtered(lambda record: record.id in used)[:1]
+                raise UserError(message % {
+                    'name': blocker.name, 'flows': ", ".join(sorted(set(used[blocker.id])))})
 
     # ------------------------------------------------------------------------------------------
     # Validation and publication

@@ -1,7 +1,5 @@
 from odoo import _, api, fields, models
 
-from .telephony_user import check_not_in_published_flows
-
 
 class TelephonyGroup(models.Model):
     """A team of telephony users that a call flow can ring together (U2)."""
@@ -45,6 +43,6 @@ class TelephonyGroup(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_in_published_flow(self):
-        check_not_in_published_flows(self, 'transfer_group', 'group_id', _(
+        self.env['telephony.flow']._check_not_transferred_to(self, 'transfer_group', 'group_id', _(
             "The telephony group %(name)s cannot be deleted: the published call flow %(flows)s "
             "transfers calls to it. Change the flow and publish it again first."))

@@ -1,12 +1,12 @@
 import logging
 
-import phonenumbers
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import const
+from ..tools.phone import format_international
 from ..tools.provider_errors import TelephonyProviderError
 
 _logger = logging.getLogger(__name__)
@@ -59,9 +59,9 @@ class TelephonyNumber(models.Model):
         """Numbers ``account`` can buy now, each with its monthly price in credits."""
         account.check_access('write')
         country_code = country_code.upper()
-        found = account._provider_call(
-            'search_numbers', country_code, number_type, region=region or None,
-            contains=contains or None, limit=limit)
+        with account._provider() as gateway:
+            found = gateway.search_numbers(country_code, number_type, region=region or None,
+                                           contains=contains or None, limit=limit)
         country = self.env['res.country'].search([('code', '=', country_code)], limit=1)
         price = self.env['telephony.number.price']._get_monthly_price(country, number_type)
         return [dict(number, monthly_price=price) for number in found]
@@ -91,11 +91,11 @@ class TelephonyNumber(models.Model):
         }
         self._check_can_buy(account, values)
         address_sid = address_partner and self._register_address(account, address_partner)
-        purchased = account._provider_call(
-            'buy_number', phone_number,
-            voice_url=account._webhook_url(const.VOICE_ROUTE),
-            status_callback=account._webhook_url(const.STATUS_ROUTE),
-            friendly_name=account.company_id.name, address_sid=address_sid or None)
+        with account._provider() as gateway:
+            purchased = gateway.buy_number(
+                phone_number, voice_url=account._webhook_url(const.VOICE_ROUTE),
+                status_callback=account._webhook_url(const.STATUS_ROUTE),
+                friendly_name=account.company_id.name, address_sid=address_sid or None)
         try:
             with self.env.cr.savepoint():
                 number = self.create(dict(
@@ -120,9 +120,10 @@ class TelephonyNumber(models.Model):
         if missing:
             raise UserError(_("Complete the address of %(partner)s (%(missing)s missing), then buy the number again.",
                               partner=partner.display_name, missing=", ".join(missing)))
-        return account._provider_call(
-            'create_address', partner.commercial_company_name or partner.name, partner.street,
-            partner.city, partner.state_id.code or partner.city, partner.zip, partner.country_id.code)
+        with account._provider() as gateway:
+            return gateway.create_address(
+                partner.commercial_company_name or partner.name, partner.street, partner.city,
+                partner.state_id.code or partner.city, partner.zip, partner.country_id.code)
 
     @api.model
     def _check_can_buy(self, account, values):
@@ -181,18 +182,9 @@ class TelephonyNumber(models.Model):
     def action_release(self):
         """Release the numbers at the provider, then forget them (N4)."""
         for number in self:
-            number.account_id._provider_call('release_number', number.provider_sid)
+            with number.account_id._provider() as gateway:
+                gateway.release_number(number.provider_sid)
             number.account_id.message_post(body=_("Phone number %s deleted and released.", number.display_name))
         self.unlink()
         return True
 
-
-def format_international(e164):
-    """``+14155550100`` → ``+1 415-555-0100``; anything unparsable is returned as is."""
-    if not e164:
-        return e164 or ''
-    try:
-        parsed = phonenumbers.parse(e164)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -1,5 +1,3 @@
-import hashlib
-import json
 import time
 from datetime import timedelta
 
@@ -20,39 +18,6 @@ AVAILABILITY = [('available', "Available"), ('offline', "Offline")]
 # Lifetime of the softphone's access tokens (Twilio allows up to 24 h; docs/contracts.md: 1 h at most).
 SOFTPHONE_TOKEN_TTL = 3600
 RECENT_CALLS = 10
-
-
-def flows_using(env, company, state_type, key, record_ids):
-    """The published flows of ``company`` with a ``state_type`` state whose ``key`` is one of
-    ``record_ids``, as ``{record id: flow names}`` (U1/U2: such records cannot be removed)."""
-    flows = env['telephony.flow'].sudo().with_context(active_test=False).search_fetch(
-        [('company_id', '=', company.id), ('state', '=', 'published'),
-         ('published_definition', '!=', False)],
-        ['name', 'published_definition'])
-    used = {}
-    for flow in flows:
-        try:
-            states = json.loads(flow.published_definition).get('states') or {}
-        except (ValueError, AttributeError):
-            continue  # not ours to judge here: publishing validates definitions
-        for state in states.values():
-            if isinstance(state, dict) and state.get('type') == state_type \
-                    and state.get(key) in record_ids:
-                used.setdefault(state[key], []).append(flow.name)
-    return used
-
-
-def check_not_in_published_flows(records, state_type, key, message):
-    """Refuse to delete ``records`` when a published flow of their company transfers calls to
-    one of them; ``message`` (translated) names it with ``%(name)s`` and the flows with
-    ``%(flows)s``."""
-    for company in records.company_id:
-        of_company = records.filtered(lambda record: record.company_id == company)
-        used = flows_using(records.env, company, state_type, key, set(of_company.ids))
-        if used:
-            blocker = of_company.filtered(lambda record: record.id in used)[:1]
-            raise UserError(message % {
-                'name': blocker.name, 'flows': ", ".join(sorted(set(used[blocker.id])))})
 
 
 class TelephonyUser(models.Model):
@@ -284,6 +249,6 @@ class TelephonyUser(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_in_published_flow(self):
-        check_not_in_published_flows(self, 'transfer_user', 'user_id', _(
+        self.env['telephony.flow']._check_not_transferred_to(self, 'transfer_user', 'user_id', _(
             "%(name)s cannot be removed: the published call flow %(flows)s transfers calls "
             "to them. Change the flow and publish it again first."))

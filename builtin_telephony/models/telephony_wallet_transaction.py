@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, create_index
-from odoo.tools.sql import drop_index, index_exists, make_index_name
+from odoo.tools.sql import index_exists
 
 from ..tools import wallet_periods
 
@@ -118,9 +118,6 @@ class TelephonyWalletTransaction(models.Model):
             self.env.cr.execute(SQL(
                 "CREATE INDEX telephony_wallet_transaction_unsettled_index ON %s (account_id) "
                 "INCLUDE (credits) WHERE NOT settled", SQL.identifier(self._table)))
-        # Indexes of earlier versions, redundant with it: a database being updated loses them.
-        for column in ('account_id', 'date'):
-            drop_index(self.env.cr, make_index_name(self._table, column), self._table)
 
     @api.depends('credits')
     def _compute_credits_split(self):

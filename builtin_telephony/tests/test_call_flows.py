@@ -1,7 +1,7 @@
 """Real calls through published call flows, over the signed Twilio webhooks (F1, F5, H1,
 P1, P2), driven by tests/twilio_driver.py as Twilio would drive them.
 
-The flow (tests/test_flow_definition.py, ``demo_definition``): Welcome → Main menu; 1 → Sales
+The flow (tests/common.py, ``demo_definition``): Welcome → Main menu; 1 → Sales
 (Alice, queue of 2), 2 → Support (sequential: Bob, Carol), 3 → Team (parallel: Alice, Bob, queue
 of 1), * and timeout → Voicemail → Goodbye.
 """
@@ -14,7 +14,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools.sql import index_exists
 
 from ..tools.flow import load_definition, runtime
-from .test_flow_definition import FlowCase
+from .common import FlowCase
 from .twilio_driver import SimulatedCall, TwilioDriver
 
 CALLER = '+14155550199'

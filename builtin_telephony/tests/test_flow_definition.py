@@ -4,91 +4,9 @@ import base64
 import json
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, tagged
 
-from .common import TelephonyCase
-
-
-def demo_definition(user_id, sequential_group_id, parallel_group_id):
-    """A flow using every state type (the example of docs/contracts.md, plus a parallel group)."""
-    return {
-        'start': 'welcome',
-        'states': {
-            'welcome': {'type': 'announce', 'name': 'Welcome',
-                        'message': {'kind': 'text', 'text': 'Thanks for calling',
-                                    'language': 'en-US'},
-                        'next': {'next': 'menu'}},
-            'menu': {'type': 'ivr', 'name': 'Main menu',
-                     'message': {'kind': 'text', 'text': 'Press 1 for sales, 2 for support, '
-                                 '3 for the team, star for voicemail.'},
-                     'next': {'1': 'sales', '2': 'support', '3': 'team', '*': 'vm',
-                              'timeout': 'vm'}},
-            'sales': {'type': 'transfer_user', 'name': 'Sales', 'user_id': user_id,
-                      'record': True, 'ring_timeout': 20,
-                      'queue': {'enabled': True, 'max_calls': 2,
-                                'notify': {'kind': 'text', 'text': 'Please hold'},
-                                'music': {'kind': 'url', 'url': 'https://example.com/hold.mp3'},
-                                'music_loops': 2},
-                      'next': {'timeout': 'vm', 'unavailable': 'vm', 'busy': 'vm'}},
-            'support': {'type': 'transfer_group', 'name': 'Support',
-                        'group_id': sequential_group_id, 'ring_strategy': 'sequential',
-                        'ring_timeout': 30, 'user_timeout': 10, 'queue': {'enabled': False},
-                        'next': {'timeout': 'vm', 'busy': 'bye', 'unavailable': 'bye'}},
-            'team': {'type': 'transfer_group', 'name': 'Team', 'group_id': parallel_group_id,
-                     'ring_strategy': 'parallel', 'ring_timeout': 25,
-                     'queue': {'enabled': True, 'max_calls': 1,
-                               'music': {'kind': 'url', 'url': 'https://example.com/hold.mp3'}},
-                     'next': {'timeout': 'vm', 'unavailable': 'vm'}},
-            'vm': {'type': 'voicemail', 'name': 'Voicemail',
-                   'message': {'kind': 'text', 'text': 'Leave a message after the tone.'},
-                   'timeout': 5, 'max_length': 120, 'next': {'timeout': 'bye'}},
-            'bye': {'type': 'announce', 'name': 'Goodbye',
-                    'message': {'kind': 'text', 'text': 'Goodbye'}, 'next': {}},
-        },
-    }
-
-
-class FlowCase(TelephonyCase):
-    """Telephony users Alice, Bob and Carol; "Support" (Bob, Carol) and "Team" (Alice, Bob)."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        TelephonyUser = cls.env['telephony.user']
-        cls.alice, cls.bob, cls.carol = (
-            TelephonyUser.create({
-                'user_id': new_test_user(cls.env, login, groups='base.group_user,'
-                                         'builtin_telephony.group_telephony_user', name=name).id,
-                'company_id': cls.company.id,
-            })
-            for login, name in (('alice', 'Alice Agent'), ('bob', 'Bob Agent'),
-                                ('carol', 'Carol Agent')))
-        cls.support = cls.env['telephony.group'].create({
-            'name': 'Support', 'company_id': cls.company.id,
-            'member_ids': [(6, 0, (cls.bob | cls.carol).ids)]})
-        cls.team = cls.env['telephony.group'].create({
-            'name': 'Team', 'company_id': cls.company.id,
-            'member_ids': [(6, 0, (cls.alice | cls.bob).ids)]})
-
-    @classmethod
-    def _number(cls, phone_number):
-        """A number of the account, as the "Buy a number" wizard leaves it."""
-        return cls.env['telephony.number'].create({
-            'account_id': cls.account.id, 'phone_number': phone_number,
-            'country_id': cls.env.ref('base.us').id, 'number_type': 'local',
-            'provider_sid': 'PN' + phone_number[1:].zfill(32)})
-
-    @classmethod
-    def definition(cls):
-        return demo_definition(cls.alice.id, cls.support.id, cls.team.id)
-
-    @classmethod
-    def _flow(cls, definition=None, **values):
-        return cls.env['telephony.flow'].with_user(cls.telephony_admin).create(dict({
-            'name': 'Main line',
-            'company_id': cls.company.id,
-            'definition': json.dumps(definition or cls.definition()),
-        }, **values))
+from .common import FlowCase
 
 
 @tagged('post_install', '-at_install')

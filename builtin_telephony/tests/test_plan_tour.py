@@ -1,6 +1,6 @@
 from odoo.tests import HttpCase, tagged
 
-from .test_wallet_payment import demo_token
+from .common import demo_token
 
 
 @tagged('post_install', '-at_install')

@@ -190,5 +190,4 @@ class TestSandboxGateway(BaseCase):
         self.assertEqual(self.gateway.queue_sid('Sales'), sales)
         self.assertNotEqual(self.gateway.queue_sid('Support'), sales)
         self.assertIsNone(self.gateway.dequeue_front(sales, f'{ODOO}/dequeue'))
-        self.assertIsNone(self.gateway.hangup_call('CA' + 'a' * 32))
         self.assertIsNone(self.gateway.redirect_call('CA' + 'a' * 32, f'{ODOO}/flow'))

@@ -9,7 +9,7 @@ import jwt
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .test_flow_definition import FlowCase
+from .common import FlowCase
 
 TOKEN_ROUTE = '/telephony/softphone/token'
 

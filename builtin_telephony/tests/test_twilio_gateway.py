@@ -217,10 +217,6 @@ class TestQueuesAndCalls(TwilioGatewayCase):
         self.http.force_status = 404
         self.assertIsNone(self.gateway.dequeue_front(QUEUE_SID, f'{ODOO}/dequeue'))
 
-    def test_hangup_call(self):
-        self.assertIsNone(self.gateway.hangup_call(CALL_SID))
-        self.assertEqual(self.http.sent, [('POST', f'{ACCOUNT}/Calls/{CALL_SID}.json')])
-
     def test_redirect_call(self):
         self.assertIsNone(self.gateway.redirect_call(CALL_SID, f'{ODOO}/flow'))
         self.assertEqual(self.http.sent, [('POST', f'{ACCOUNT}/Calls/{CALL_SID}.json')])

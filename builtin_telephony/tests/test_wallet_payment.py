@@ -4,27 +4,8 @@ from urllib.parse import parse_qs, urlparse
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import TelephonyCase
+from .common import TelephonyCase, demo_provider, demo_token
 from .wallet_concurrency import committed_account, run_concurrently, run_in_new_transaction
-
-
-def demo_provider(env):
-    provider = env.ref('payment.payment_provider_demo').sudo()
-    if provider.state == 'disabled':
-        provider.state = 'test'
-    return provider
-
-
-def demo_token(env, partner, simulated_state='done'):
-    provider = demo_provider(env)
-    return env['payment.token'].sudo().create({
-        'provider_id': provider.id,
-        'payment_method_id': (provider.payment_method_ids[:1] or env.ref('payment.payment_method_unknown')).id,
-        'partner_id': partner.id,
-        'payment_details': '4242',
-        'provider_ref': 'demo-token-%s' % simulated_state,
-        'demo_simulated_state': simulated_state,
-    })
 
 
 @tagged('post_install', '-at_install')

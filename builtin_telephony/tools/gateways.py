@@ -4,7 +4,7 @@ from .twilio_gateway import TwilioGateway
 
 
 def get_gateway(provider, account_sid, auth_token, http_client=None):
-    """A ``TwilioGateway`` or ``SandboxGateway``: same methods, same answers.
+    """A ``TwilioGateway`` or ``SandboxGateway``: the same ``ProviderGateway`` interface.
 
     ``http_client`` (a ``twilio.http.HttpClient``) only matters to Twilio; tests pass Prism's.
     """

@@ -40,3 +40,27 @@ def country_prefix(e164):
         return phonenumbers.parse(e164).country_code
     except phonenumbers.NumberParseException:
         return None
+
+
+def format_international(e164):
+    """``+14155550100`` → ``+1 415-555-0100``; anything unparsable is returned as is."""
+    if not e164:
+        return e164 or ''
+    try:
+        parsed = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+# phonenumbers' types that have a rate of their own; every other type is rated as 'local'.
+RATED_NUMBER_TYPES = {phonenumbers.PhoneNumberType.MOBILE: 'mobile',
+                      phonenumbers.PhoneNumberType.TOLL_FREE: 'toll_free'}
+
+
+def number_type_of(e164):
+    """Our number type of a destination: 'mobile', 'toll_free' or 'local' (the rate to apply)."""
+    try:
+        return RATED_NUMBER_TYPES.get(phonenumbers.number_type(phonenumbers.parse(e164)), 'local')
+    except phonenumbers.NumberParseException:
+        return 'local'

@@ -1,18 +1,15 @@
 """The one error type the provider gateways raise, and its messages.
 
-The gateways are plain Python: they cannot call Odoo's ``_()``. Their messages are therefore
-templates with named placeholders, marked with the ``_lt`` no-op below so that Odoo's translation
-export (which scans every ``.py`` file of the add-on for ``_()`` and ``_lt()`` calls) collects them.
-The Odoo layer translates at display time::
+The gateways are plain Python without an environment: their messages are Odoo's lazy
+translations (``LazyTranslate``, as ``sms.tools.sms_api`` does), templates with named
+placeholders. ``telephony.account._provider()`` shows them in the user's language::
 
     except TelephonyProviderError as error:
-        raise UserError(_(error.template, **error.params)) from error
+        raise UserError(error.translated(self.env))
 """
+from odoo.tools.translate import LazyTranslate
 
-
-def _lt(template):
-    """Mark ``template`` for translation export; translation happens in the Odoo layer."""
-    return template
+_lt = LazyTranslate(__name__, default_lang='en_US')
 
 
 MISSING_CREDENTIALS = _lt(
@@ -40,13 +37,21 @@ INVALID_PHONE_NUMBER = _lt(
 
 
 class TelephonyProviderError(Exception):
-    """A provider refused or failed a request; ``str(error)`` is a message for the user.
+    """A provider refused or failed a request; ``str(error)`` is the message in English.
 
-    ``template`` and ``params`` let the Odoo layer show it translated (see the module docstring).
-    The provider's own exception, when there is one, is chained as ``__cause__``.
+    ``template`` (a lazy translation) and ``params`` let the Odoo layer show it translated
+    (:meth:`translated`). The provider's own exception, when there is one, is chained as
+    ``__cause__``.
     """
 
     def __init__(self, template, **params):
         self.template = template
         self.params = params
-        super().__init__(template % params if params else template)
+        super().__init__(self._format(template._translate('en_US')))
+
+    def _format(self, text):
+        return text % self.params if self.params else text
+
+    def translated(self, env):
+        """The message in the language of ``env``."""
+        return self._format(env._(self.template))

@@ -19,6 +19,7 @@ from .provider_errors import (
     ADDRESS_REQUIRED, COUNTRY_NOT_OFFERED, INVALID_PHONE_NUMBER, NUMBER_TYPE_NOT_OFFERED, REFUSED,
     TelephonyProviderError,
 )
+from .provider_gateway import ProviderGateway
 
 # Our number type: (the phonenumbers type its example number comes from, the types a number of it
 # may have). Where phonenumbers cannot tell fixed lines from mobiles (e.g. the US), numbers are
@@ -47,7 +48,7 @@ VARIATION_STEP = 7919
 E164_DIGITS = 15
 
 
-class SandboxGateway:
+class SandboxGateway(ProviderGateway):
     """Same methods and answers as ``TwilioGateway``; see the module docstring."""
 
     def __init__(self, account_sid, auth_token):
@@ -161,9 +162,6 @@ class SandboxGateway:
 
     def dequeue_front(self, queue_sid, url):
         """Always None: the sandbox's callers wait in the Odoo layer, not here."""
-        return None
-
-    def hangup_call(self, call_sid):
         return None
 
     def redirect_call(self, call_sid, url):

@@ -11,15 +11,15 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+# Our number types are named like the AvailablePhoneNumberCountry subresources (and the SDK
+# attributes reaching them); Twilio's other kinds (national, voip, shared_cost...) are not offered.
 from ..const import NUMBER_TYPE_CODES
-
 from .provider_errors import (
     ADDRESS_REQUIRED, BAD_CREDENTIALS, COUNTRY_NOT_OFFERED, MISSING_CREDENTIALS, NO_ANSWER, NUMBER_TYPE_NOT_OFFERED,
     NUMBER_UNAVAILABLE, RATE_LIMITED, REFUSED, TelephonyProviderError,
 )
+from .provider_gateway import ProviderGateway
 
-# Our number types are named like the AvailablePhoneNumberCountry subresources (and the SDK
-# attributes reaching them); Twilio's other kinds (national, voip, shared_cost...) are not offered.
 # Twilio's answer when the number picked from a search was bought by someone else meanwhile.
 NUMBER_UNAVAILABLE_CODES = {21422, 21452}
 # The number is sold only to a customer with an address on file (in its country, for 'local').
@@ -30,7 +30,7 @@ RATE_LIMITED_CODE = 20429
 QUEUE_PAGE_SIZE = 1000
 
 
-class TwilioGateway:
+class TwilioGateway(ProviderGateway):
     """Twilio's REST API for one account.
 
     ``timeout`` (seconds) applies to the default HTTP client; a given ``http_client`` (the tests'
@@ -183,9 +183,6 @@ class TwilioGateway:
             missing_ok=True,
         )
         return member.call_sid if member else None
-
-    def hangup_call(self, call_sid):
-        self._send(lambda: self._account.calls(call_sid).update(status='completed'))
 
     def redirect_call(self, call_sid, url):
         """Make a live call continue with the TwiML at ``url`` (POST)."""

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.telephony_number import format_international
+from ..tools.phone import format_international
 
 
 class TelephonyNumberBuy(models.TransientModel):

@@ -1,0 +1,72 @@
+"""The call-flow engine's view of the database for one call: what ``tools/flow/runtime.py``
+asks through its ``CallContext`` protocol, answered from Odoo records. Not a model:
+``telephony.call._flow_context()`` builds one per webhook."""
+import time
+from urllib.parse import urlencode
+
+from .. import const
+
+
+class FlowContext:
+    """The flow engine's view of the Odoo database for one call (``tools.flow.runtime.CallContext``).
+
+    Routing states are read once per webhook for the whole company (two queries, U3), with the
+    softphone identities that a ``<Dial>`` rings.
+    """
+
+    def __init__(self, call, account=None):
+        self.call = call
+        self.env = call.env
+        self.account = (account or call.env['telephony.account']._get_for_company(
+            call.company_id)).sudo()
+        self._statuses = None
+
+    def url(self, action, **params):
+        return self._url(const.FLOW_ROUTE + action, params)
+
+    def _url(self, route, params):
+        query = urlencode(sorted((key, str(value)) for key, value in params.items()))
+        return self.account._webhook_url(route) + ('?' + query if query else '')
+
+    def user_status(self, user_id):
+        if self._statuses is None:
+            self._statuses = self.env['telephony.user'].sudo().search_fetch(
+                [('company_id', '=', self.call.company_id.id)],
+                ['availability', 'user_id', 'client_identity'])._get_routing_states()
+        return self._statuses.get(user_id, 'offline')
+
+    def client_identity(self, user_id):
+        return self.env['telephony.user'].sudo().browse(user_id).client_identity
+
+    def group_members(self, group_id):
+        group = self.env['telephony.group'].sudo().browse(group_id).exists()
+        if not group or group.company_id != self.call.company_id:
+            return []
+        return group._members_in_sign_in_order().ids
+
+    def queue_name(self, kind, record_id):
+        return self.call._queue_name(kind, record_id)
+
+    def queue_size(self, queue_name):
+        return self.call.search_count([('queue_name', '=', queue_name)])
+
+    def audio_url(self, message):
+        attachment = self.env['ir.attachment'].sudo().browse(
+            int(message.get('attachment_id') or 0)).exists()
+        if not attachment:
+            return None
+        token = attachment.generate_access_token()[0]
+        return self.account._webhook_url(f'/web/content/{attachment.id}?access_token={token}')
+
+    def recording_callback_url(self):
+        return self.account._webhook_url(const.RECORDING_ROUTE)
+
+    def client_status_callback_url(self, user_id):
+        return self._url(const.CLIENT_STATUS_ROUTE, {'user': user_id})
+
+    def now(self):
+        return time.time()
+
+    def translate(self, text):
+        lang = self.call.company_id.partner_id.lang or 'en_US'
+        return self.env(context=dict(self.env.context, lang=lang))._(text)
