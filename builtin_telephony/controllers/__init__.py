@@ -2,3 +2,4 @@ from . import twilio_webhook
 from . import voice
 from . import caller_id
 from . import softphone
+from . import payment

@@ -52,7 +52,7 @@ class TelephonyAccount(models.Model):
         help="Twilio signs every webhook with it; with the sandbox provider it is the signing "
              "key of the simulated calls.")
     webhook_base_url = fields.Char(
-        "Public URL",
+        "Public URL", groups=ADMIN_GROUP,
         help="The public https address at which Twilio reaches this database, e.g. "
              "https://crm.example.com. Empty: the web.base.url system parameter.")
     # The browser softphone's access tokens (docs/contracts.md): an API key signs them, the TwiML App
@@ -68,20 +68,23 @@ class TelephonyAccount(models.Model):
         "TwiML App SID", groups=ADMIN_GROUP, copy=False,
         help="The TwiML App (AP...) whose voice URL answers the calls placed from the softphone. "
              "'Create the TwiML App' makes one pointing at this database.")
-    voice_webhook_url = fields.Char("Voice URL", compute='_compute_webhook_urls')
-    status_webhook_url = fields.Char("Status callback URL", compute='_compute_webhook_urls')
-    client_webhook_url = fields.Char("TwiML App voice URL", compute='_compute_webhook_urls')
+    voice_webhook_url = fields.Char("Voice URL", compute='_compute_webhook_urls', groups=ADMIN_GROUP)
+    status_webhook_url = fields.Char("Status callback URL", compute='_compute_webhook_urls',
+                                     groups=ADMIN_GROUP)
+    client_webhook_url = fields.Char("TwiML App voice URL", compute='_compute_webhook_urls',
+                                     groups=ADMIN_GROUP)
 
     balance = fields.Float(
-        "Available credits", digits=(16, 4), compute='_compute_balance',
+        "Available credits", digits=(16, 4), compute='_compute_balance', groups=ADMIN_GROUP,
         help="1 credit = 1 USD. The sum of the credit transactions.")
     # Technical: the sum of the ledger lines already settled (telephony.wallet.transaction._settle).
-    settled_balance = fields.Float(digits=(16, 4), default=0.0, readonly=True, copy=False)
+    settled_balance = fields.Float(digits=(16, 4), default=0.0, readonly=True, copy=False,
+                                   groups=ADMIN_GROUP)
     balance_company_currency = fields.Monetary(
         "Available credits in company currency", compute='_compute_balance',
-        currency_field='currency_id')
+        currency_field='currency_id', groups=ADMIN_GROUP)
     overdraft_limit = fields.Float(
-        "Allowed overdraft", digits=(16, 2), default=0.0, tracking=True,
+        "Allowed overdraft", digits=(16, 2), default=0.0, tracking=True, groups=ADMIN_GROUP,
         help="Credits the balance may go below zero. 0: calls that cost credits are refused as "
              "soon as the credits run out.")
     partner_managed = fields.Boolean(
@@ -93,7 +96,7 @@ class TelephonyAccount(models.Model):
         help="Administrators were told that calls are refused for lack of credits; cleared when "
              "credits arrive, so that they are told once per shortage.")
     wallet_transaction_ids = fields.One2many('telephony.wallet.transaction', 'account_id',
-                                             string="Credit transactions")
+                                             string="Credit transactions", groups=ADMIN_GROUP)
     storage_plan = fields.Selection(
         [('free', "Free (1,000 minutes)"), ('50k', "50,000 minutes"),
          ('200k', "200,000 minutes"), ('1m', "1,000,000 minutes")],
@@ -101,21 +104,26 @@ class TelephonyAccount(models.Model):
     recording_retention = fields.Selection(
         [('never', "Never delete"), ('3m', "After 3 months"), ('6m', "After 6 months")],
         required=True, default='never', tracking=True)
-    auto_recharge = fields.Boolean(tracking=True)
-    auto_recharge_min = fields.Float("Recharge below", digits=(16, 2), default=10.0)
-    auto_recharge_amount = fields.Float("Credits to add", digits=(16, 2), default=50.0)
+    auto_recharge = fields.Boolean(tracking=True, groups=ADMIN_GROUP)
+    auto_recharge_min = fields.Float("Recharge below", digits=(16, 2), default=10.0, groups=ADMIN_GROUP)
+    auto_recharge_amount = fields.Float("Credits to add", digits=(16, 2), default=50.0, groups=ADMIN_GROUP)
     auto_recharge_token_id = fields.Many2one(
-        'payment.token', string="Pay with", tracking=True,
+        'payment.token', string="Pay with", tracking=True, groups=ADMIN_GROUP,
         domain="[('partner_id', '=', company_partner_id)]",
         help="A saved payment method of the company, charged for every auto-recharge.")
     company_partner_id = fields.Many2one(related='company_id.partner_id')
+    pending_purchase_count = fields.Integer(
+        "Pending purchases", compute='_compute_pending_purchases', groups=ADMIN_GROUP,
+        help="Payments of credits sent but not confirmed yet (bank debits, 3-D Secure): their "
+             "credits arrive once the payment provider confirms them.")
+    pending_purchase_summary = fields.Text(compute='_compute_pending_purchases', groups=ADMIN_GROUP)
     # Payment tokens are readable by their owner only (payment's record rule); the company's
     # saved methods are offered to telephony administrators through this selection instead.
     auto_recharge_token_choice = fields.Selection(
-        selection='_selection_company_tokens', string="Pay with ",
+        selection='_selection_company_tokens', string="Pay with ", groups=ADMIN_GROUP,
         compute='_compute_auto_recharge_token_choice', inverse='_inverse_auto_recharge_token_choice')
     auto_recharge_notified_reference = fields.Char(
-        readonly=True, copy=False,
+        readonly=True, copy=False, groups=ADMIN_GROUP,
         help="The shortage for which administrators were last told that no auto-recharge "
              "could be made; they are told once per shortage.")
 
@@ -159,12 +167,30 @@ class TelephonyAccount(models.Model):
 
     @api.model
     def _selection_company_tokens(self):
-        """``[(token id, name)]``: the saved payment methods of the current company's partner."""
+        """``[(token id, name)]``: the saved payment methods of the current company's partner.
+
+        Only telephony administrators see them (they choose what pays); for anyone else the
+        selection is empty, so that ``fields_get`` does not list the company's cards.
+        """
+        if not (self.env.su or self.env.user.has_group(ADMIN_GROUP)):
+            return []
         tokens = self.env['payment.token'].sudo().search([
             ('partner_id', '=', self.env.company.partner_id.id),
             ('provider_id.state', 'in', ('enabled', 'test')),
         ])
         return [(str(token.id), '%s (%s)' % (token.display_name, token.provider_id.name)) for token in tokens]
+
+    def _compute_pending_purchases(self):
+        Payment = self.env['payment.transaction'].sudo()
+        for account in self:
+            pending = Payment.search(Payment._telephony_pending_domain(account), order='id') if account.id else Payment
+            account.pending_purchase_count = len(pending)
+            account.pending_purchase_summary = "\n".join(_(
+                "%(date)s: %(credits).2f credits, %(amount)s %(currency)s (%(state)s, %(reference)s)",
+                date=fields.Datetime.to_string(fields.Datetime.context_timestamp(account, tx.create_date))[:16],
+                credits=tx.telephony_credits, amount=tx.amount, currency=tx.currency_id.name,
+                state=dict(tx._fields['state']._description_selection(self.env))[tx.state],
+                reference=tx.reference) for tx in pending) or False
 
     @api.depends('auto_recharge_token_id')
     def _compute_auto_recharge_token_choice(self):
@@ -208,7 +234,7 @@ class TelephonyAccount(models.Model):
 
     def _webhook_url(self, route):
         self.ensure_one()
-        base = self.webhook_base_url or self.env['ir.config_parameter'].sudo().get_param('web.base.url')
+        base = self.sudo().webhook_base_url or self.env['ir.config_parameter'].sudo().get_param('web.base.url')
         return (base or '').rstrip('/') + route
 
     # ------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ from .. import const
 class TelephonyNumberPrice(models.Model):
     """Monthly price of a number, in credits (1 credit = 1 USD), by country and type.
 
-    A row without a country is the price for the countries not listed.
+    A row without a country is the price for the countries not listed. The table is shared by
+    every company of the database: only Settings administrators change it.
     """
     _name = 'telephony.number.price'
     _description = "Phone Number Price"
@@ -19,6 +20,8 @@ class TelephonyNumberPrice(models.Model):
     _sql_constraints = [
         ('country_type_uniq', 'unique(country_id, number_type)',
          "A country has one price per number type."),
+        ('price_range', 'CHECK(monthly_price >= 0 AND monthly_price <= 1000)',
+         "A number's monthly price is between 0 and 1,000 credits."),
     ]
 
     @api.model

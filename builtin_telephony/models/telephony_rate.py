@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 from .. import const
 from ..tools import rating
@@ -27,7 +28,16 @@ class TelephonyRate(models.Model):
         ('rate_uniq', 'unique(direction, prefix, number_type)',
          "There is already a rate for this direction, prefix and number type."),
         ('price_positive', 'CHECK(price_per_minute >= 0)', "A rate cannot be negative."),
+        ('price_sane', 'CHECK(price_per_minute <= 100)', "A rate is at most 100 credits per minute."),
     ]
+
+    @api.constrains('prefix')
+    def _check_prefix(self):
+        for rate in self:
+            if rate.prefix and not (rate.prefix.isdigit() and len(rate.prefix) <= 8):
+                raise ValidationError(_(
+                    "The prefix %(prefix)s must be 1 to 8 digits, country code first, without '+' "
+                    "(e.g. 44 or 447).", prefix=rate.prefix))
 
     @api.model
     def _get_rate(self, direction, phone_number, number_type):

@@ -105,6 +105,9 @@ class TelephonyWalletTransaction(models.Model):
     _sql_constraints = [
         ('reference_uniq', 'unique(account_id, kind, reference)',
          "This credit movement was already recorded."),
+        # A payment (or a refund) moves credits once, whatever kind it claims.
+        ('payment_transaction_uniq', 'unique(payment_transaction_id)',
+         "This payment already moved credits."),
     ]
 
     def init(self):

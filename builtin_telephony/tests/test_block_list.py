@@ -93,10 +93,13 @@ class TestBlockList(TelephonyCase):
         # Not blocked, yet still refused: N6 holds whatever the block list says.
         self.assertFalse(Blocked.is_blocked('+8613800138000'))
 
-    def test_telephony_users_see_the_block_list_but_only_administrators_change_it(self):
+    def test_only_administrators_read_or_change_the_block_list(self):
         blocked = self._block('+34910000142')
         as_user = blocked.with_user(self.telephony_salesman)
-        self.assertEqual(as_user.phone_number, '+34910000142')
+        with self.assertRaises(AccessError):
+            as_user.read(['phone_number'])
+        with self.assertRaises(AccessError):
+            self.env['telephony.blocked.number'].with_user(self.telephony_salesman).search_count([])
         with self.assertRaises(AccessError):
             as_user.write({'note': "changed"})
         with self.assertRaises(AccessError):
@@ -106,3 +109,23 @@ class TestBlockList(TelephonyCase):
                 {'phone_number': '+34910000150'})
         blocked.unlink()
         self.assertFalse(self.env['telephony.blocked.number'].is_blocked('+34910000142'))
+
+    def test_possible_but_unassigned_numbers_can_be_blocked(self):
+        # Spoofed caller IDs are often possible numbers no carrier has: +1 555 0xx, Spain's 59x...
+        Blocked = self.env['telephony.blocked.number']
+        for typed, e164 in [('+1 415 010 0000', '+14150100000'), ('+34 590 000 001', '+34590000001')]:
+            with self.subTest(typed=typed):
+                self.assertEqual(self._block(typed).phone_number, e164)
+                self.assertTrue(Blocked.is_blocked(e164))
+        with self.assertRaises(UserError):
+            self._block('+34 12')  # impossible: too short
+
+    def test_callers_who_withhold_their_number_can_be_blocked(self):
+        Blocked = self.env['telephony.blocked.number']
+        self.assertFalse(Blocked.is_blocked('anonymous'))
+        entry = self.Blocked.create({'withheld': True, 'note': "No anonymous calls"})
+        self.assertEqual(entry.display_name, "Caller ID withheld")
+        for caller in ('anonymous', 'Restricted', '+266696687', '', 'Unknown'):
+            with self.subTest(caller=caller):
+                self.assertTrue(Blocked.is_blocked(caller))
+        self.assertFalse(Blocked.is_blocked('+34910000142'))

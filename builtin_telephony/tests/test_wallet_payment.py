@@ -1,11 +1,13 @@
 """Buying credits and auto-recharge through Odoo's payment module, with payment_demo (W2, W4, W7)."""
+import re
 from urllib.parse import parse_qs, urlparse
 
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
-from .common import TelephonyCase, demo_provider, demo_token
-from .wallet_concurrency import committed_account, run_concurrently, run_in_new_transaction
+from .common import ADMIN_GROUPS, TelephonyCase, demo_provider, demo_token
+from .wallet_concurrency import committed_account, run_concurrently, run_in_new_transaction, run_in_threads
 
 
 @tagged('post_install', '-at_install')
@@ -23,14 +25,18 @@ class TestBuyCredits(TelephonyCase):
             [('account_id', '=', self.account.id), ('kind', '=', 'purchase')])
 
     def _pay_on_payment_page(self, credits, simulated_state):
-        """What /payment/pay and the demo form do: a transaction from the wizard's link, then
-        the demo provider's notification and Odoo's post-processing (twice, as the status poll
-        and the cron may both run it)."""
+        """What /payment/pay and the demo form do: a transaction created with the values the
+        purchase's transaction route gives (``controllers/payment.py``; the route itself is
+        exercised in ``TestBuyCreditsOnThePaymentPage``), then the demo provider's notification
+        and Odoo's post-processing (twice, as the status poll and the cron may both run it)."""
         wizard = self.Wizard.create({'account_id': self.account.id, 'credits': credits})
         action = wizard.action_pay()
         query = {key: values[0] for key, values in parse_qs(urlparse(action['url']).query).items()}
         self.assertEqual(urlparse(action['url']).path, '/payment/pay')
         self.assertEqual(float(query['amount']), wizard.price)
+        purchase_values = self.env['telephony.credit.buy'].with_user(self.telephony_admin)._check_purchase(
+            query['telephony_account_id'], query['telephony_credits'], query['telephony_access_token'],
+            query['amount'], query['currency_id'])
         Transaction = self.env['payment.transaction'].with_user(self.telephony_admin).sudo()
         tx = Transaction.create({
             'provider_id': self.provider.id,
@@ -40,6 +46,7 @@ class TestBuyCredits(TelephonyCase):
             'currency_id': int(query['currency_id']),
             'partner_id': int(query['partner_id']),
             'operation': 'online_direct',
+            **purchase_values,
         })
         tx._handle_notification_data('demo', {'reference': tx.reference, 'payment_details': '4242',
                                               'simulated_state': simulated_state})
@@ -69,14 +76,62 @@ class TestBuyCredits(TelephonyCase):
         self.assertFalse(self._purchases())
         self.assertAlmostEqual(self.account.balance, self.start_balance)
 
-    def test_a_tampered_amount_buys_no_credits(self):
+    def test_a_tampered_purchase_is_refused(self):
         wizard = self.Wizard.create({'account_id': self.account.id, 'credits': 40})
+        query = {key: values[0] for key, values in parse_qs(urlparse(wizard.action_pay()['url']).query).items()}
+        Buy = self.env['telephony.credit.buy'].with_user(self.telephony_admin)
+        for field, value in [('telephony_credits', '400.00'), ('amount', '1.0'),
+                             ('telephony_account_id', str(self.account.id + 1)),
+                             ('telephony_access_token', 'forged')]:
+            with self.subTest(field=field), self.assertRaises(AccessError):
+                tampered = dict(query, **{field: value})
+                Buy._check_purchase(tampered['telephony_account_id'], tampered['telephony_credits'],
+                                    tampered['telephony_access_token'], tampered['amount'],
+                                    tampered['currency_id'])
+        with self.assertRaises(AccessError):  # a signed link is no use to a salesman
+            self.env['telephony.credit.buy'].with_user(self.telephony_salesman)._check_purchase(
+                query['telephony_account_id'], query['telephony_credits'], query['telephony_access_token'],
+                query['amount'], query['currency_id'])
+
+    def test_a_payment_is_credited_once_whatever_kind_it_claims(self):
+        tx = self._pay_on_payment_page(40, 'done')
+        balance = self.account.balance
+        tx.write({'telephony_kind': 'auto_recharge', 'is_post_processed': False})
+        tx._post_process()
+        self.assertAlmostEqual(self.account.balance, balance)
+        self.assertEqual(self.env['telephony.wallet.transaction'].search_count(
+            [('payment_transaction_id', '=', tx.id)]), 1)
+
+    def test_a_refund_takes_the_credits_back(self):
+        tx = self._pay_on_payment_page(40, 'done')
+        self.provider.support_refund = 'partial'
+        # A partial refund from Odoo (the demo provider confirms it at once, and Odoo's cron
+        # post-processes it), then the rest.
+        tx.action_refund(amount_to_refund=tx.amount / 4)
+        refund = self.env['payment.transaction'].search([('source_transaction_id', '=', tx.id)])
+        self.assertEqual((len(refund), refund.state), (1, 'done'))
+        refund._post_process()
+        self.assertAlmostEqual(self.account.balance, self.start_balance + 30)
+        refund._post_process()  # notified again: taken back once
+        self.assertAlmostEqual(self.account.balance, self.start_balance + 30)
+        tx.action_refund(amount_to_refund=tx.amount * 3 / 4)
+        (tx.child_transaction_ids - refund)._post_process()
+        self.assertAlmostEqual(self.account.balance, self.start_balance)
+        lines = self.env['telephony.wallet.transaction'].search(
+            [('account_id', '=', self.account.id), ('payment_transaction_id', 'in', tx.child_transaction_ids.ids)])
+        self.assertEqual(sorted(lines.mapped('credits')), [-30, -10])
+
+    def test_an_unmatched_credit_payment_is_logged(self):
         tx = self.env['payment.transaction'].sudo().create({
             'provider_id': self.provider.id, 'payment_method_id': self.provider.payment_method_ids[:1].id,
-            'reference': wizard.payment_reference, 'amount': 1.0,
+            'reference': 'TELCR-0123456789ab', 'amount': 10.0,
             'currency_id': self.company.currency_id.id, 'partner_id': self.company.partner_id.id,
         })
-        self.assertFalse(tx.telephony_account_id)
+        tx._set_done()
+        with self.assertLogs('odoo.addons.builtin_telephony.models.payment_transaction', 'ERROR') as logs:
+            tx._post_process()
+        self.assertIn('TELCR-0123456789ab', logs.output[0])
+        self.assertAlmostEqual(self.account.balance, self.start_balance)
 
     def test_pay_with_a_saved_payment_method(self):
         token = demo_token(self.env, self.company.partner_id)
@@ -85,6 +140,31 @@ class TestBuyCredits(TelephonyCase):
         self.assertEqual(action['params']['type'], 'success')
         self.assertAlmostEqual(self.account.balance, self.start_balance + 15)
         self.assertEqual(self._purchases().user_id, self.telephony_admin)
+
+    def test_a_saved_payment_method_pays_once_per_purchase(self):
+        token = demo_token(self.env, self.company.partner_id)
+        wizard = self.Wizard.create({'account_id': self.account.id, 'credits': 15, 'token_choice': str(token.id)})
+        wizard.action_pay()
+        wizard.action_pay()  # a retried request, a double click
+        self.assertEqual(self.env['payment.transaction'].search_count(
+            [('telephony_account_id', '=', self.account.id)]), 1)
+        self.assertAlmostEqual(self.account.balance, self.start_balance + 15)
+
+    def test_a_pending_saved_payment_method_is_shown_not_refused(self):
+        token = demo_token(self.env, self.company.partner_id, 'pending')
+        wizard = self.Wizard.create({'account_id': self.account.id, 'credits': 15, 'token_choice': str(token.id)})
+        action = wizard.action_pay()
+        self.assertEqual(action['params']['type'], 'warning')
+        account = self.account.with_user(self.telephony_admin)
+        self.assertEqual(account.pending_purchase_count, 1)
+        self.assertIn('15.00 credits', account.pending_purchase_summary)
+        self.assertAlmostEqual(self.account.balance, self.start_balance)
+        tx = self.env['payment.transaction'].search([('telephony_account_id', '=', self.account.id)])
+        tx._handle_notification_data('demo', {'reference': tx.reference, 'simulated_state': 'done'})
+        tx._post_process()
+        self.assertAlmostEqual(self.account.balance, self.start_balance + 15)
+        account.invalidate_recordset()
+        self.assertEqual(account.pending_purchase_count, 0)
 
     def test_a_declined_saved_payment_method_says_what_to_do(self):
         token = demo_token(self.env, self.company.partner_id, 'error')
@@ -233,3 +313,84 @@ class TestAutoRechargeConcurrency(TelephonyCase):
                 env['telephony.account'].browse(account_id).balance))
         self.assertEqual((txs, recharges), (1, 1))
         self.assertAlmostEqual(balance, 12 - 8 * 3 + 50)
+
+
+@tagged('post_install', '-at_install')
+class TestBuyCreditsOnThePaymentPage(HttpCase):
+    """The payment page (``/payment/pay``) and the purchase's own transaction route, over HTTP."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account = cls.env['telephony.account']._get_for_company(cls.env.company)
+        cls.provider = demo_provider(cls.env)
+        cls.admin = new_test_user(cls.env, 'credit_buyer', groups=ADMIN_GROUPS, name="Carla Buyer")
+
+    def _open_payment_page(self, url):
+        page = self.url_open(url)
+        self.assertEqual(page.status_code, 200)
+        route = re.search(r'data-transaction-route="([^"]+)"', page.text).group(1)
+        access_token = re.search(r'data-access-token="([^"]+)"', page.text).group(1)
+        return route, access_token
+
+    def test_a_slow_payer_gets_the_credits_quoted(self):
+        wizard = self.env['telephony.credit.buy'].with_user(self.admin).create(
+            {'account_id': self.account.id, 'credits': 40})
+        url, price, balance = wizard.action_pay()['url'], wizard.price, self.account.balance
+        wizard.sudo().unlink()  # the transient wizard is vacuumed while the buyer hesitates
+        self.authenticate('credit_buyer', 'credit_buyer')
+        route, access_token = self._open_payment_page(url)
+        self.assertTrue(route.startswith(f'/telephony/credits/transaction/{self.account.id}/40.00/'), route)
+        self.make_jsonrpc_request(route, {
+            'provider_id': self.provider.id, 'payment_method_id': self.provider.payment_method_ids[:1].id,
+            'token_id': None, 'amount': price, 'flow': 'direct', 'tokenization_requested': False,
+            'landing_route': '/payment/confirmation', 'is_validation': False, 'access_token': access_token,
+        })
+        tx = self.env['payment.transaction'].search([('telephony_account_id', '=', self.account.id)])
+        self.assertEqual((len(tx), tx.telephony_credits, tx.telephony_kind, tx.partner_id),
+                         (1, 40, 'purchase', self.admin.partner_id))
+        tx._handle_notification_data('demo', {'reference': tx.reference, 'simulated_state': 'done'})
+        tx._post_process()
+        self.assertAlmostEqual(self.account.balance, balance + 40)
+
+    def test_the_transaction_route_refuses_a_forged_purchase(self):
+        wizard = self.env['telephony.credit.buy'].with_user(self.admin).create(
+            {'account_id': self.account.id, 'credits': 40})
+        url, price = wizard.action_pay()['url'], wizard.price
+        self.authenticate('credit_buyer', 'credit_buyer')
+        route, access_token = self._open_payment_page(url)
+        forged = route.replace('/40.00/', '/4000.00/')
+        with self.assertRaises(Exception), mute_logger('odoo.http'):
+            self.make_jsonrpc_request(forged, {
+                'provider_id': self.provider.id, 'payment_method_id': self.provider.payment_method_ids[:1].id,
+                'token_id': None, 'amount': price, 'flow': 'direct', 'tokenization_requested': False,
+                'landing_route': '/payment/confirmation', 'is_validation': False, 'access_token': access_token,
+            })
+        self.assertFalse(self.env['payment.transaction'].search([('telephony_account_id', '=', self.account.id)]))
+
+
+@tagged('post_install', '-at_install')
+class TestBuyCreditsCommitted(TelephonyCase):
+    """A purchase with a saved payment method, in real committed transactions (as a worker runs it)."""
+
+    def test_a_pending_payment_survives_the_request_that_sent_it(self):
+        with committed_account(self.registry) as account_id:
+            def set_up(env):
+                account = env['telephony.account'].browse(account_id)
+                return demo_token(env, account.company_id.partner_id, 'pending').id
+
+            token_id = run_in_new_transaction(self.registry, set_up)
+
+            def buy_then_fail(env):
+                account = env['telephony.account'].browse(account_id)
+                wizard = env['telephony.credit.buy'].with_company(account.company_id).create(
+                    {'account_id': account_id, 'credits': 15, 'token_choice': str(token_id)})
+                wizard.action_pay()
+                raise RuntimeError("the request fails once the payment was sent")
+
+            # Outside the test thread, as in a worker: the purchase commits before it pays.
+            with self.assertRaises(RuntimeError):
+                run_in_threads([lambda: run_in_new_transaction(self.registry, buy_then_fail)])
+            states = run_in_new_transaction(self.registry, lambda env: env['payment.transaction'].search(
+                [('telephony_account_id', '=', account_id)]).mapped('state'))
+        self.assertEqual(states, ['pending'], "the money may be taken: the payment must be kept")

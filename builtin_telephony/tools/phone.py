@@ -34,6 +34,38 @@ def to_e164(number, country_code=None, raise_exception=True):
         return False
 
 
+# What Twilio sends as ``From`` when the caller withheld their number: words, and the fake
+# numbers it substitutes for them (Anonymous, Restricted, Unknown, Unavailable).
+WITHHELD_CALLER_IDS = {'', 'anonymous', 'restricted', 'private', 'unknown', 'unavailable', 'blocked',
+                       '+266696687', '+7378742833', '+86282452253', '+2562533'}
+
+
+def possible_e164(number, country_code=None):
+    """``number`` in E.164 when it is a *possible* number (right length for its country), else False.
+
+    Unlike :func:`to_e164`, a number that no carrier has been assigned yet is accepted: that is
+    what spoofed caller IDs often are, and the block list must be able to hold them.
+    """
+    if not number:
+        return False
+    number = number.strip()
+    if number.startswith('00'):
+        number = '+' + number[2:]
+    try:
+        parsed = phonenumbers.parse(number, (country_code or '').upper() or None)
+    except phonenumbers.NumberParseException:
+        return False
+    if not phonenumbers.is_possible_number(parsed):
+        return False
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_withheld(number):
+    """Whether a caller ID means "withheld": empty, one of Twilio's markers, or no phone number."""
+    cleaned = (number or '').strip().lower()
+    return cleaned in WITHHELD_CALLER_IDS or not any(char.isdigit() for char in cleaned)
+
+
 def country_prefix(e164):
     """The country calling code of an E.164 number (``+8613800138000`` → ``86``), or None."""
     try:
