@@ -5,6 +5,7 @@ import time
 from urllib.parse import urlencode
 
 from .. import const
+from ..tools import speech
 
 
 class FlowContext:
@@ -67,6 +68,14 @@ class FlowContext:
     def now(self):
         return time.time()
 
-    def translate(self, text):
-        lang = self.call.company_id.partner_id.lang or 'en_US'
+    def language(self, requested=None):
+        if requested and speech.odoo_lang(requested, self._installed_languages()):
+            return speech.ALIASES.get(requested, requested)
+        return speech.say_language(self.call.company_id.partner_id.lang)
+
+    def translate(self, text, language):
+        lang = speech.odoo_lang(language, self._installed_languages()) or 'en_US'
         return self.env(context=dict(self.env.context, lang=lang))._(text)
+
+    def _installed_languages(self):
+        return [code for code, _name in self.env['res.lang'].get_installed()]

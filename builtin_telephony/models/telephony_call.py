@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from .. import const
-from ..tools import rating, twiml
+from ..tools import rating, speech, twiml
 from ..tools.flow import FlowError, runtime
 from ..tools.phone import number_type_of, to_e164
 from .flow_context import FlowContext
@@ -157,7 +157,9 @@ class TelephonyCall(models.Model):
             with self.env.cr.savepoint():
                 call = self._find_call(account, params.get('CallSid'))
                 if not call or not call.flow_version_id:
-                    return runtime.apology_twiml()
+                    lang = account.company_id.partner_id.lang
+                    return twiml.say_and_hang_up(self.with_context(lang=lang).env._(
+                        "We are sorry, something went wrong."), speech.say_language(lang))
                 call._add_steps([runtime.LogEntry('', '', const.STEP_FAULT)])
                 step = runtime.apology(call.flow_version_id._get_definition(),
                                            call._flow_context(account))
@@ -223,8 +225,10 @@ class TelephonyCall(models.Model):
             return twiml.reject()
         if not account._has_credit_for_calls('inbound', to_number, number.number_type):
             call = self._create_refused(values, 'failed', const.STEP_NO_CREDIT)
-            return twiml.say_and_hang_up(self.env._(
-                "We are sorry, this service is temporarily unavailable. Please call again later."))
+            lang = company.partner_id.lang
+            return twiml.say_and_hang_up(self.with_context(lang=lang).env._(
+                "We are sorry, this service is temporarily unavailable. Please call again later."),
+                speech.say_language(lang))
         partner, lead = self._match_caller(from_number, company)
         call = self.create(dict(values, status='in_progress', flow_version_id=version.id,
                                 partner_id=partner.id, lead_id=lead.id))
@@ -495,10 +499,12 @@ class TelephonyCall(models.Model):
     @api.model
     def _twilio_outgoing(self, account, params):
         """Answer the TwiML App of a softphone placing a call: dial the number, or explain why
-        not and hang up. The call is logged either way."""
-        _ = self.env._
+        not and hang up (in the caller's language). The call is logged either way."""
         company = account.company_id
         telephony_user = self.env['telephony.user']._from_client_identity(params.get('From'))
+        lang = telephony_user.user_id.lang or company.partner_id.lang
+        _ = self.with_context(lang=lang).env._
+        language = speech.say_language(lang)
         destination = (params.get('To') or '').strip()
         values = {
             'provider_sid': params['CallSid'],
@@ -515,13 +521,14 @@ class TelephonyCall(models.Model):
                 or not telephony_user.allow_outbound:
             self._create_refused(values, 'failed', const.STEP_NOT_ALLOWED)
             return twiml.say_and_hang_up(_(
-                "You are not allowed to make outgoing calls. Ask your telephony administrator."))
+                "You are not allowed to make outgoing calls. Ask your telephony administrator."),
+                language)
         try:
             destination = self.env['telephony.blocked.number']._check_outbound_destination(
                 destination, company)
         except UserError:
             self._create_refused(values, 'failed', const.STEP_DESTINATION_REFUSED)
-            return twiml.say_and_hang_up(_("This number cannot be called from here."))
+            return twiml.say_and_hang_up(_("This number cannot be called from here."), language)
         values['to_number'] = destination
         caller_ids = telephony_user._get_outgoing_caller_ids()
         requested = to_e164(params.get('CallerId'), company.country_id.code, raise_exception=False)
@@ -529,7 +536,8 @@ class TelephonyCall(models.Model):
         if not caller_id:
             self._create_refused(values, 'failed', const.STEP_NO_CALLER_ID)
             return twiml.say_and_hang_up(_(
-                "You have no outgoing caller ID. Ask your telephony administrator to give you one."))
+                "You have no outgoing caller ID. Ask your telephony administrator to give you one."),
+                language)
         values['from_number'] = caller_id
         values['number_id'] = self.env['telephony.number'].search(
             [('account_id', '=', account.id), ('phone_number', '=', caller_id)], limit=1).id
@@ -540,7 +548,7 @@ class TelephonyCall(models.Model):
             self._create_refused(values, 'failed', const.STEP_NO_CREDIT)
             return twiml.say_and_hang_up(_(
                 "Your company has no credits left for calls. Ask your telephony administrator to "
-                "buy credits."))
+                "buy credits."), language)
         partner, lead = self._match_caller(destination, company)
         call = self.create(dict(values, status='ringing', partner_id=partner.id, lead_id=lead.id))
         call._add_steps([runtime.LogEntry('', '', const.STEP_DIALING)], user=telephony_user.user_id)
@@ -560,7 +568,9 @@ class TelephonyCall(models.Model):
         again, without logging the call twice."""
         self.ensure_one()
         if self.status != 'ringing' or not telephony_user:
-            return twiml.say_and_hang_up(self.env._("This call cannot be placed."))
+            lang = telephony_user.user_id.lang or self.company_id.partner_id.lang
+            return twiml.say_and_hang_up(self.with_context(lang=lang).env._(
+                "This call cannot be placed."), speech.say_language(lang))
         time_limit = account._outbound_time_limit(self.to_number, number_type_of(self.to_number))
         return self._outgoing_dial_twiml(account, telephony_user, time_limit)
 
@@ -581,5 +591,3 @@ class TelephonyCall(models.Model):
             })
             call._after_end(account)
         return twiml.hang_up()
-
-

@@ -62,11 +62,14 @@ def announce(name, next_state=None):
 class FakeCall:
     """The CallContext of one call, with the users' statuses and the queues as plain dicts."""
 
-    def __init__(self, statuses=None, groups=None, queue_sizes=None, clock=1000.0):
+    def __init__(self, statuses=None, groups=None, queue_sizes=None, clock=1000.0,
+                 company_language='en-US', translations=None):
         self.statuses = statuses or {}
         self.groups = groups or {}
         self.queue_sizes = queue_sizes or {}
         self.clock = clock
+        self.company_language = company_language
+        self.translations = translations or {}   # <Say language> → {source: translation}
 
     def url(self, action, **params):
         return BASE + action + ('?' + urlencode(sorted(params.items())) if params else '')
@@ -98,8 +101,11 @@ class FakeCall:
     def now(self):
         return self.clock
 
-    def translate(self, text):
-        return text
+    def language(self, requested=None):
+        return requested or self.company_language
+
+    def translate(self, text, language):
+        return self.translations.get(language, {}).get(text, text)
 
 
 def parse(twiml):

@@ -31,6 +31,18 @@ from ..tools.gateways import get_gateway
 
 _sids = itertools.count(1)
 
+# Languages of the voices the driver knows, from Twilio's text-to-speech documentation
+# (https://www.twilio.com/docs/voice/twiml/say/text-speech): Twilio fails a <Say> whose
+# language its voice does not speak. man/woman (the default voice) read English, Spanish,
+# French and German.
+VOICE_LANGUAGES = {
+    'Polly.Lucia': 'es-ES', 'Polly.Conchita': 'es-ES', 'Polly.Enrique': 'es-ES',
+    'Polly.Mia': 'es-MX', 'Polly.Lupe': 'es-US', 'Polly.Penelope': 'es-US',
+    'Polly.Miguel': 'es-US', 'Polly.Zhiyu': 'cmn-CN', 'Polly.Joanna': 'en-US',
+    'Polly.Salli': 'en-US', 'Polly.Matthew': 'en-US', 'Polly.Amy': 'en-GB',
+}
+BASIC_LANGUAGES = ('en', 'en-US', 'en-GB', 'en-gb', 'es', 'fr', 'de')
+
 
 def new_sid(prefix):
     return '%s%032x' % (prefix, next(_sids) + 0xABC0000)
@@ -148,6 +160,7 @@ class SimulatedCall:
         self.direction = direction
         self.extra = {}
         self.heard = []          # ('say' | 'play', text) in order
+        self.voices = []         # (text, language, voice) of each <Say>, in order
         self.waiting = None      # (verb name, element, verbs after it)
         self.ended = False
         self.final_status = None
@@ -218,10 +231,23 @@ class SimulatedCall:
         self.end('completed')
 
     def hear(self, verb):
+        if verb.tag == 'Say':
+            self.check_voice(verb)
+            self.voices.append((verb.text, verb.get('language'), verb.get('voice')))
         loops = int(verb.get('loop') or 1)
         for _loop in range(loops or 1):
             self.heard.append((verb.tag.lower(), verb.text))
         self.seconds += 3 * (loops or 1)
+
+    def check_voice(self, say):
+        """Twilio refuses a voice asked to speak a language it does not speak."""
+        language, voice = say.get('language'), say.get('voice')
+        if voice in VOICE_LANGUAGES:
+            self.case.assertIn(language, (None, VOICE_LANGUAGES[voice]),
+                               '%s does not speak %s' % (voice, language))
+        elif voice in (None, 'man', 'woman') and language:
+            self.case.assertIn(language, BASIC_LANGUAGES,
+                               "Twilio's basic voice does not speak %s" % language)
 
     def end(self, status, answered=True):
         """The call is over: Twilio reports it to the number's status callback."""

@@ -6,6 +6,8 @@ is built here, so that models never handle ``VoiceResponse`` themselves.
 """
 from twilio.twiml.voice_response import VoiceResponse
 
+from . import speech
+
 # The softphone leg's status callback events that tell who answered and when they are free.
 CLIENT_EVENTS = 'ringing answered completed'
 # Both sides of a call recorded from the moment it is answered.
@@ -19,10 +21,10 @@ def reject(reason='rejected'):
     return str(response)
 
 
-def say_and_hang_up(text):
-    """Say ``text`` (already translated), then hang up."""
+def say_and_hang_up(text, language=None):
+    """Say ``text`` (already translated into ``language``, a ``<Say language>``), then hang up."""
     response = VoiceResponse()
-    response.say(text)
+    response.say(text, **speech.prompt_attributes(language))
     response.hangup()
     return str(response)
 

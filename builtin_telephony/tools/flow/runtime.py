@@ -25,7 +25,10 @@ needs to remember between two webhooks travels in the action URLs it builds (``s
 ``event``, ``invalid``, ``tried``, ``started``): Twilio signs those URLs, so they are tamper-proof,
 and no server-side state is kept.
 
-Spoken prompts go through ``ctx.translate``.
+The add-on's own spoken words (goodbye, invalid option, apology) are said in the language of the
+state's text message when the add-on speaks it, else in the company's (``ctx.language``), by a
+voice of that language (tools/speech.py); an administrator's text message without a language is
+read in the company's.
 """
 import logging
 from dataclasses import dataclass, field
@@ -34,7 +37,7 @@ from typing import NamedTuple, Protocol
 from twilio.twiml.voice_response import VoiceResponse
 
 from ... import const
-from .. import twiml
+from .. import speech, twiml
 from .definition import (
     IVR_KEYS, IVR_TIMEOUT, MAX_MENU_REPLAYS, MIN_RING_TIME, STATE_TYPES, TRANSFER_ENDS, TRANSFER_TYPES,
     FlowError, connections,
@@ -77,8 +80,12 @@ class CallContext(Protocol):
     def now(self) -> float:
         """Current time, in seconds since the epoch."""
 
-    def translate(self, text: str) -> str:
-        """Translate a spoken system prompt."""
+    def language(self, requested: str | None = None) -> str:
+        """The ``<Say language>`` to say the add-on's words in: ``requested`` (a state's) when
+        they are translated into it, else the company's."""
+
+    def translate(self, text: str, language: str) -> str:
+        """Translate a spoken system prompt into ``language`` (a result of :meth:`language`)."""
 
 
 class LogEntry(NamedTuple):
@@ -126,6 +133,7 @@ class _Walk:
         self.transfer_outcome = None
         self.queue_name = self.queue_state = None
         self.entered = 0
+        self._company_language = None
 
     def state(self, state_id):
         if not is_state(state_id, self.states):
@@ -159,12 +167,32 @@ class _Walk:
         if target:
             self.enter(target)
         else:
-            self.goodbye('busy' if event == 'busy' else 'missed')
+            self.goodbye('busy' if event == 'busy' else 'missed', state_id)
 
-    def goodbye(self, outcome):
-        _ = self.ctx.translate
-        self.response.say(_('Thank you for calling. Goodbye.'))
+    def goodbye(self, outcome, state_id=None):
+        _, voice = self.speaker(state_id)
+        self.response.say(_('Thank you for calling. Goodbye.'), **voice)
         self.end(outcome)
+
+    def company_language(self):
+        if self._company_language is None:
+            self._company_language = self.ctx.language()
+        return self._company_language
+
+    def speaker(self, state_id=None):
+        """``(translate, <Say> attributes)`` of the add-on's own words in ``state_id``: in the
+        language of the state's text message if the add-on speaks it, else the company's."""
+        state = self.states.get(state_id) if is_state(state_id, self.states) else None
+        message = state.get('message') if isinstance(state, dict) else None
+        if not isinstance(message, dict) or message.get('kind') != 'text':
+            message = {}
+        language = self.ctx.language(message['language']) if message.get('language') \
+            else self.company_language()
+        # The state's voice, when it reads the state's language.
+        voice = message.get('voice') if language == speech.ALIASES.get(
+            message.get('language'), message.get('language')) else None
+        return ((lambda text: self.ctx.translate(text, language)),
+                speech.prompt_attributes(language, voice))
 
     def end(self, outcome):
         self.response.hangup()
@@ -176,8 +204,11 @@ class _Walk:
             return
         kind = message.get('kind')
         if kind == 'text':
-            verb.say(message['text'], language=message.get('language'), voice=message.get('voice'),
-                     loop=loop)
+            if message.get('language') or message.get('voice'):
+                voice = speech.say_attributes(message.get('language'), message.get('voice'))
+            else:  # in the company's language
+                voice = speech.prompt_attributes(self.company_language())
+            verb.say(message['text'], loop=loop, **voice)
         elif kind == 'url':
             verb.play(message['url'], loop=loop)
         elif kind == 'file':
@@ -317,9 +348,9 @@ def on_gather(definition, state_id, digits, ctx, invalid=0):
     elif digits in IVR_KEYS and connections(state).get(digits):
         walk.follow(state_id, digits)
     else:
-        _ = ctx.translate
+        _, voice = walk.speaker(state_id)
         walk.note(state_id, const.STEP_INVALID_KEY)
-        walk.response.say(_('Sorry, that is not a valid option.'))
+        walk.response.say(_('Sorry, that is not a valid option.'), **voice)
         if invalid < MAX_MENU_REPLAYS:
             walk._render_ivr(state_id, state, invalid + 1)
         else:
@@ -353,9 +384,9 @@ def on_record(definition, state_id, recording_duration, ctx):
     if not int(recording_duration or 0):
         walk.follow(state_id, 'timeout')
     else:
-        _ = ctx.translate
+        _, voice = walk.speaker(state_id)
         walk.note(state_id, const.STEP_VOICEMAIL)
-        walk.response.say(_('Thank you, your message has been recorded. Goodbye.'))
+        walk.response.say(_('Thank you, your message has been recorded. Goodbye.'), **voice)
         walk.end('voicemail')
     return walk.step()
 
@@ -498,22 +529,29 @@ def apology(definition=None, ctx=None):
     state (in walk order) when there is one and a context to build it, else a polite hangup
     (outcome 'missed').
 
-    Never raises: it is the last answer the caller gets.
+    Never raises: it is the last answer the caller gets. Said in the company's language.
     """
-    _ = ctx.translate if ctx else identity
-    text = _('We are sorry, something went wrong.')
+    language, _ = None, identity
+    try:
+        if ctx:
+            language = ctx.language()
+            _ = lambda text: ctx.translate(text, language)  # noqa: E731
+        text = _('We are sorry, something went wrong.')
+    except Exception:  # noqa: BLE001 -- the fault may be in ctx itself: say it in English
+        _logger.exception('Could not translate the apology after a failed webhook')
+        language, text = None, 'We are sorry, something went wrong.'
     try:
         loaded = load_definition(definition) if definition else {}
         voicemail = next((state_id for state_id in walk_order(loaded)
                           if states_of(loaded)[state_id].get('type') == 'voicemail'), None)
         if voicemail and ctx:
             walk = _Walk(loaded, ctx)
-            walk.response.say(text)
+            walk.response.say(text, **speech.prompt_attributes(language))
             walk.enter(voicemail)
             return walk.step()
     except Exception:  # noqa: BLE001 -- the fault may be in ctx itself; fall back to hanging up
         _logger.exception('Could not offer voicemail after a failed webhook')
-    return Step(twiml=twiml.say_and_hang_up(text), outcome='missed')
+    return Step(twiml=twiml.say_and_hang_up(text, language), outcome='missed')
 
 
 def apology_twiml(definition=None, ctx=None):
