@@ -18,9 +18,11 @@ CLIENT_ROUTE = '/telephony/twilio/client'                # voice URL of the TwiM
 CLIENT_STATUS_ROUTE = '/telephony/twilio/client_status'  # status callback of a softphone leg
 OUTBOUND_DIAL_ROUTE = '/telephony/twilio/outbound_dial'  # <Dial> action of an outgoing call
 CALLER_ID_ROUTE = '/telephony/twilio/caller_id'          # outgoing caller ID verification
+TRANSCRIPTION_ROUTE = '/telephony/twilio/transcription'  # transcription callback of voicemails
 # The action URLs of the TwiML a call flow answers: FLOW_ROUTE + one of FLOW_ACTIONS.
 FLOW_ROUTE = '/telephony/twilio/flow/'
-FLOW_ACTIONS = ('gather', 'dial', 'record', 'queue_wait', 'queue_result', 'event', 'connect')
+FLOW_ACTIONS = ('gather', 'dial', 'record', 'queue_wait', 'queue_key', 'queue_result', 'event',
+                'connect')
 
 # ------------------------------------------------------------------------------------------------
 # Vocabularies
@@ -32,7 +34,8 @@ DIRECTIONS = [('inbound', "Incoming"), ('outbound', "Outgoing")]
 
 # ------------------------------------------------------------------------------------------------
 # Call-step events (telephony.call.step.event), besides the events a state raises (the keys of
-# tools/flow/definition.py EVENTS: 'next', '0'..'9', '*', 'timeout', 'busy', 'unavailable').
+# tools/flow/definition.py EVENTS: 'next', '0'..'9', '*', 'timeout', 'busy', 'unavailable',
+# 'open', 'closed').
 # ------------------------------------------------------------------------------------------------
 
 # Written by the flow engine along a call's path.
@@ -45,6 +48,7 @@ STEP_ANSWERED = 'answered'
 STEP_BRIDGED = 'bridged'
 STEP_VOICEMAIL = 'voicemail'
 STEP_HANGUP = 'hangup'
+STEP_CALLBACK = 'callback'
 # Written by telephony.call outside a flow's walk.
 STEP_FAULT = 'fault'
 STEP_BLOCKED = 'blocked'
@@ -70,6 +74,9 @@ STEP_EVENT_LABELS = {
     STEP_BRIDGED: _lt("Connected from the queue"),
     STEP_VOICEMAIL: _lt("Voicemail left"),
     STEP_HANGUP: _lt("Caller hung up"),
+    STEP_CALLBACK: _lt("Asked to be called back instead of waiting"),
+    'open': _lt("Open"),
+    'closed': _lt("Closed"),
     STEP_FAULT: _lt("Technical fault: the caller heard an apology"),
     STEP_BLOCKED: _lt("Rejected: the caller is on the block list"),
     STEP_NO_FLOW: _lt("Rejected: the number has no published, enabled call flow"),

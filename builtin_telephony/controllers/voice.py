@@ -81,6 +81,12 @@ class TelephonyVoiceController(http.Controller):
         calls = self._calls(account)
         return twiml_response(calls._twilio_answer(account, calls._twilio_queue_wait, params))
 
+    @twilio_route(const.FLOW_ROUTE + 'queue_key')
+    def twilio_flow_queue_key(self, account, **params):
+        """Gather action of a queue's call-back offer."""
+        calls = self._calls(account)
+        return twiml_response(calls._twilio_answer(account, calls._twilio_queue_key, params))
+
     @twilio_route(const.FLOW_ROUTE + 'queue_result')
     def twilio_flow_queue_result(self, account, **params):
         """Enqueue action: the caller left the queue."""

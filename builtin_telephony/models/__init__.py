@@ -17,5 +17,6 @@ from . import telephony_sandbox_call
 from . import telephony_recording
 from . import telephony_wallet_transaction
 from . import telephony_rate
+from . import resource_calendar
 from . import payment_transaction
 from . import ir_http

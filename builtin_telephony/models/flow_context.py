@@ -65,6 +65,16 @@ class FlowContext:
     def client_status_callback_url(self, user_id):
         return self._url(const.CLIENT_STATUS_ROUTE, {'user': user_id})
 
+    def transcription_callback_url(self):
+        return self.account._webhook_url(const.TRANSCRIPTION_ROUTE)
+
+    def is_open(self, calendar_id):
+        calendar = self.env['resource.calendar'].sudo().browse(int(calendar_id or 0)).exists()
+        if not calendar or (calendar.company_id and calendar.company_id != self.call.company_id):
+            # Validation refuses another company's calendar; a deleted one means closed.
+            return False
+        return calendar._telephony_is_open()
+
     def now(self):
         return time.time()
 

@@ -1,6 +1,8 @@
 import logging
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -16,12 +18,12 @@ _logger = logging.getLogger(__name__)
 CALL_STATUSES = [
     ('ringing', "Ringing"), ('in_progress', "In progress"), ('completed', "Completed"),
     ('missed', "Missed"), ('busy', "Busy"), ('failed', "Failed"), ('rejected', "Rejected"),
-    ('blocked', "Blocked"), ('voicemail', "Voicemail"),
+    ('blocked', "Blocked"), ('voicemail', "Voicemail"), ('callback', "Call-back requested"),
 ]
 # Twilio's CallStatus values of a call (or leg) that is over.
 ENDED = ('completed', 'busy', 'no-answer', 'failed', 'canceled')
 # Statuses decided before the end of the call, which Twilio's final callback must not overwrite.
-DECIDED = ('rejected', 'blocked', 'failed', 'voicemail')
+DECIDED = ('rejected', 'blocked', 'failed', 'voicemail', 'callback')
 # What the webhooks read of a call (the status callback's charge included), fetched with the
 # search that finds it: one query.
 WEBHOOK_FIELDS = ['status', 'direction', 'company_id', 'flow_version_id', 'user_id', 'answer_date',
@@ -41,6 +43,7 @@ class TelephonyCall(models.Model):
     decided: each step, the owner, the status.
     """
     _name = 'telephony.call'
+    _inherit = ['mail.thread', 'mail.activity.mixin']
     _description = "Call"
     _order = 'start_date desc, id desc'
     _rec_name = 'provider_sid'
@@ -121,6 +124,14 @@ class TelephonyCall(models.Model):
         except AccessError:
             return record.browse()
         return record.with_env(self.env)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Calls are created by webhooks, on the caller's time: no "created" message, no
+        # follower; their chatter is for the notes people write.
+        calls = super(TelephonyCall, self.with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True, mail_notrack=True)).create(vals_list)
+        return calls.with_env(self.env)
 
     # ------------------------------------------------------------------------------------------
     # Webhook entry points (controllers/voice.py); self is sudo: Twilio is anonymous
@@ -302,6 +313,11 @@ class TelephonyCall(models.Model):
         return self._twilio_flow_step(account, params, runtime.answer_queue_wait)
 
     @api.model
+    def _twilio_queue_key(self, account, params):
+        """A key pressed while waiting in a queue (its call-back offer)."""
+        return self._twilio_flow_step(account, params, runtime.answer_queue_key)
+
+    @api.model
     def _twilio_queue_result(self, account, params):
         """Enqueue action: the caller left the queue."""
         return self._twilio_flow_step(account, params, runtime.answer_queue_result,
@@ -343,12 +359,46 @@ class TelephonyCall(models.Model):
         if step.queue_name:
             values.update(queue_name=step.queue_name, queue_state=step.queue_state,
                           queued_date=fields.Datetime.now())
-        if step.outcome == 'voicemail':
-            values['status'] = 'voicemail'
+        if step.outcome in ('voicemail', 'callback'):
+            values['status'] = step.outcome
         elif step.outcome and not step.transfer_outcome:
             values['flow_outcome'] = step.outcome
         if values:
             self.write(values)
+        if step.outcome == 'callback':
+            self._request_callback(self.env['telephony.user'].browse(step.callback_user_ids))
+
+    def _request_callback(self, telephony_users):
+        """The caller chose to be called back instead of waiting in a queue (B3): a "call back"
+        activity for each of ``telephony_users`` (the state's user, or its group's members; the
+        account's administrators when none is left), on the caller's lead, else their contact,
+        else this call, saying who called, from which number, when, and from which state."""
+        self.ensure_one()
+        call = self.sudo()
+        users = telephony_users.sudo().exists().filtered(
+            lambda telephony_user: telephony_user.company_id == call.company_id).user_id
+        if not users:
+            users = self.env['telephony.account']._get_for_company(
+                call.company_id)._telephony_admins()[:1]
+        record = call.lead_id or call.partner_id or call
+        summary = self.env._("Call back %(number)s", number=call.from_number or '?')
+        note = call._callback_note()
+        for user in users:
+            record.activity_schedule('mail.mail_activity_data_call', user_id=user.id,
+                                     summary=summary, note=note)
+
+    def _callback_note(self):
+        self.ensure_one()
+        when = fields.Datetime.context_timestamp(
+            self.with_context(tz=self.company_id.partner_id.tz or 'UTC'), fields.Datetime.now())
+        lines = [self.env._("%(number)s asked to be called back instead of waiting in the queue "
+                            "(%(date)s).", number=self.from_number or '?',
+                            date=when.strftime('%Y-%m-%d %H:%M %Z'))]
+        for record in (self.lead_id, self.partner_id):
+            if record:
+                lines.append(Markup('<a href="/odoo/{}/{}">{}</a>').format(
+                    record._name, record.id, record.display_name))
+        return Markup('<br/>').join(lines)
 
     def _add_steps(self, log, user=None):
         self.ensure_one()

@@ -87,10 +87,14 @@ class TelephonyFlow(models.Model):
     def _compute_descriptions(self):
         for flow in self:
             users, groups = flow._company_users_and_groups()
+            calendars = {calendar.id: '%s (%s)' % (calendar.name, calendar.tz)
+                         for calendar in flow._company_calendars()}
             draft = flow_description.describe_definition(
-                flow.definition or '{}', users=users, groups=groups, _=self.env._)
+                flow.definition or '{}', users=users, groups=groups, _=self.env._,
+                calendars=calendars)
             published = flow_description.describe_definition(
-                flow.published_definition or '{}', users=users, groups=groups, _=self.env._)
+                flow.published_definition or '{}', users=users, groups=groups, _=self.env._,
+                calendars=calendars)
             problems = flow.validate_definition(flow.definition or '')
             flow.draft_problems = '\n'.join(problems)
             flow.draft_html = flow._render_description(draft, published, problems)
@@ -119,6 +123,13 @@ class TelephonyFlow(models.Model):
             [('company_id', '=', company.id)], ['name'])
         return ({user['id']: user['name'] for user in users},
                 {group['id']: group['name'] for group in groups})
+
+    def _company_calendars(self):
+        """The working-hours calendars a ``business_hours`` state of this flow may use: the flow's
+        company's and the shared ones."""
+        company = self.company_id or self.env.company
+        return self.env['resource.calendar'].sudo().search(
+            [('company_id', 'in', (company.id, False))])
 
     # ------------------------------------------------------------------------------------------
     # Who published flows transfer calls to (U1, U2: such users and groups cannot be removed)
@@ -166,7 +177,8 @@ class TelephonyFlow(models.Model):
         language; an empty list when it can be published (rules: docs/contracts.md, F2)."""
         users, groups = self[:1]._company_users_and_groups()
         return flow_validation.validate_definition(definition, users=users, groups=groups,
-                                                    _=self.env._)
+                                                    _=self.env._,
+                                                    calendars=set(self[:1]._company_calendars().ids))
 
     @api.constrains('definition')
     def _check_definition_is_json(self):

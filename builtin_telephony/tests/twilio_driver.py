@@ -59,6 +59,7 @@ class TwilioDriver:
         self.queue_names = {}       # queue sid → friendly name
         self.redirects = []         # (call, url) the Queue API asked for
         self.calls = []
+        self.average_queue_time = 0  # AvgQueueTime Twilio reports to waitUrl requests (s)
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -381,17 +382,89 @@ class SimulatedCall:
     def enqueue(self, enqueue, rest):
         queue_sid, position = self.driver.enqueue(self, enqueue.text)
         self.waiting = ('queue', enqueue, rest)
-        wait = self.request(enqueue.get('waitUrl'), QueueSid=queue_sid, QueuePosition=position,
-                            QueueTime=0, AvgQueueTime=0, CurrentQueueSize=position,
-                            MaxQueueSize=100)
-        self.wait_verbs = list(wait)
-        for verb in wait:
+        self.queue_sid = queue_sid
+        self.wait_verbs = []
+        self.request_wait(enqueue.get('waitUrl'))
+
+    def queue_position(self):
+        waiting = self.driver.queues.get(self.queue_sid, [])
+        return waiting.index(self) + 1 if self in waiting else 0
+
+    def request_wait(self, url, **extra):
+        """Twilio requests the waitUrl (again after a <Redirect>) with the queue's figures."""
+        waiting = self.driver.queues.get(self.queue_sid, [])
+        wait = self.request(url, QueueSid=self.queue_sid, QueuePosition=self.queue_position(),
+                            QueueTime=self.seconds, AvgQueueTime=self.driver.average_queue_time,
+                            CurrentQueueSize=len(waiting), MaxQueueSize=100, **extra)
+        self.play_wait(list(wait))
+
+    def play_wait(self, verbs):
+        """Run wait TwiML up to a <Gather> (where the caller may press a key), a <Redirect>
+        (the next loop: kept for :meth:`music_plays`), or its end."""
+        self.wait_verbs = verbs
+        while self.wait_verbs:
+            verb = self.wait_verbs[0]
+            if verb.tag in ('Say', 'Play'):
+                self.hear(self.wait_verbs.pop(0))
+            elif verb.tag == 'Gather':
+                for nested in verb:
+                    self.hear(nested)
+                return
+            else:  # Redirect, Leave, Hangup: what happens when the music has played
+                return
+
+    def music_plays(self):
+        """The caller presses nothing: the wait TwiML goes on past its <Gather> to its
+        <Redirect> (the waitUrl again, with fresh figures) or its <Leave>. Returns False once
+        the TwiML left the queue (then :meth:`music_ends` applies)."""
+        self.case.assertEqual(self.waiting and self.waiting[0], 'queue')
+        while self.wait_verbs:
+            verb = self.wait_verbs.pop(0)
+            if verb.tag == 'Gather':
+                self.seconds += int(verb.get('timeout') or 5)
+            elif verb.tag in ('Say', 'Play'):
+                self.hear(verb)
+            elif verb.tag == 'Redirect':
+                self.request_wait(verb.text)
+                return True
+            else:
+                self.wait_verbs.insert(0, verb)
+                return False
+        return False
+
+    def press_in_queue(self, digits):
+        """The caller presses a key during the <Gather> of the wait TwiML."""
+        self.case.assertEqual(self.waiting and self.waiting[0], 'queue')
+        gather = self.wait_verbs and self.wait_verbs[0]
+        self.case.assertTrue(gather is not None and gather.tag == 'Gather', 'no key is awaited')
+        answer = list(self.request(gather.get('action'), Digits=digits, FinishedOnKey='',
+                                   QueueSid=self.queue_sid, QueuePosition=self.queue_position()))
+        for verb in answer:
             if verb.tag in ('Say', 'Play'):
                 self.hear(verb)
+            elif verb.tag == 'Redirect':
+                self.request_wait(verb.text)
+                return
+            elif verb.tag == 'Hangup':
+                # The caller is hung up on while waiting: Twilio reports the Enqueue action.
+                enqueue, _rest = self.expect('queue')
+                self.driver.leave_queue(self)
+                self.request(enqueue.get('action'), QueueResult='hangup', QueueTime=self.seconds)
+                self.end('completed')
+                return
+            elif verb.tag == 'Leave':
+                self.wait_verbs = [verb]
+                self.music_ends()
+                return
+            else:
+                self.case.fail('Unexpected TwiML verb <%s> in a queue' % verb.tag)
 
     def music_ends(self):
-        """The wait TwiML ran to its <Leave>: the caller leaves the queue (QueueResult=leave)."""
+        """The wait TwiML ran to its <Leave> (every loop of the music played): the caller leaves
+        the queue (QueueResult=leave)."""
+        while self.music_plays():
+            pass
         enqueue, rest = self.expect('queue')
-        self.case.assertEqual(self.wait_verbs[-1].tag, 'Leave')
+        self.case.assertEqual(self.wait_verbs and self.wait_verbs[-1].tag, 'Leave')
         self.driver.leave_queue(self)
         self.run(self.request(enqueue.get('action'), QueueResult='leave', QueueTime=self.seconds))

@@ -14,7 +14,17 @@ ivr               the key pressed (``0``–``9``, ``*``) or ``timeout`` (no key 
 transfer_user,    ``timeout`` (nobody answered), ``unavailable`` (offline), ``busy`` (busy and no
 transfer_group    room in the queue, or the line was busy)
 voicemail         ``timeout`` (the caller left no message)
+business_hours    ``open`` or ``closed``: the working hours of a ``resource.calendar`` (in its
+                  own time zone) at the moment of the call, its public holidays (leaves without
+                  a resource) closed
 ================  ==========================================================================
+
+Optional settings beyond the source documents: a transfer state's queue may announce the
+caller's position and estimated wait between the hold music's loops (``announce_position``)
+and offer a call-back (``callback``: ``{"enabled": true, "key": "1"}``: the caller presses the
+key, leaves the queue and a call-back request is left for the state's people); a voicemail may
+be transcribed (``transcribe``) and e-mailed (``email_to``: ``"owner"``, ``"group"`` or an
+address).
 
 An event with no connection ends the call politely. Valid flows have no cycles, so every walk
 ends.
@@ -32,6 +42,7 @@ EVENTS = {
     'transfer_user': ('timeout', 'unavailable', 'busy'),
     'transfer_group': ('timeout', 'unavailable', 'busy'),
     'voicemail': ('timeout',),
+    'business_hours': ('open', 'closed'),
 }
 STATE_TYPES = tuple(EVENTS)
 TRANSFER_TYPES = ('transfer_user', 'transfer_group')
@@ -41,6 +52,9 @@ MAX_INCOMING = 10
 MAX_IVR_KEYS = len(IVR_KEYS)
 IVR_TIMEOUT = 5          # seconds of silence after the menu (F1)
 MAX_MENU_REPLAYS = 3     # the menu is played again at most this many times after invalid keys
+CALLBACK_KEYS = IVR_KEYS  # the key a queued caller presses to be called back
+# Voicemail ``email_to``: these words, or an e-mail address.
+EMAIL_TO_OWNER, EMAIL_TO_GROUP = 'owner', 'group'
 # Twilio's <Dial> rings for at least 5 s; less than that left of a group's ring timeout is spent.
 MIN_RING_TIME = 5
 RING_STRATEGIES = ('parallel', 'sequential')
@@ -53,6 +67,7 @@ DEFAULTS = {
     'music_loops': 3,
     'timeout': 5,         # voicemail: seconds of silence that end the message
     'max_length': 120,    # voicemail: longest message, in seconds
+    'callback_key': '1',  # queue: the key that asks for a call-back
 }
 # Inclusive ranges of the numeric settings.
 RANGES = {
@@ -123,6 +138,14 @@ def queue_settings(state):
     return queue if isinstance(queue, dict) and queue.get('enabled') else None
 
 
+def callback_key(queue):
+    """The key of a queue's call-back offer when it is on, else None."""
+    callback = queue.get('callback') if isinstance(queue, dict) else None
+    if not isinstance(callback, dict) or not callback.get('enabled'):
+        return None
+    return str(callback.get('key') or DEFAULTS['callback_key'])
+
+
 def walk_order(definition):
     """State ids in a stable order: the start, then breadth-first, then the unreachable ones."""
     states = states_of(definition)
@@ -140,7 +163,7 @@ def walk_order(definition):
 
 def event_label(event, _):
     labels = {'next': _('next'), 'timeout': _('timeout'), 'busy': _('busy'),
-              'unavailable': _('unavailable')}
+              'unavailable': _('unavailable'), 'open': _('open'), 'closed': _('closed')}
     if event in labels:
         return labels[event]
     if event in IVR_KEYS:
@@ -161,5 +184,6 @@ def type_label(state_type, _):
         'transfer_user': _('Transfer to user'),
         'transfer_group': _('Transfer to group'),
         'voicemail': _('Voicemail'),
+        'business_hours': _('Business hours'),
     }
     return labels.get(state_type, str(state_type))

@@ -3,17 +3,18 @@
 Plain Python over the vocabulary of :mod:`.definition`.
 """
 from .definition import (
-    IVR_TIMEOUT, identity, load_definition, ordered_connections, queue_settings, setting, state_name,
+    EMAIL_TO_GROUP, EMAIL_TO_OWNER, IVR_TIMEOUT, callback_key, identity, load_definition, ordered_connections, queue_settings, setting, state_name,
     states_of, type_label, walk_order,
 )
 
 
-def describe_definition(definition, users=None, groups=None, _=identity):
+def describe_definition(definition, users=None, groups=None, _=identity, calendars=None):
     """One dict per state (start first, then breadth-first) with readable lines.
 
     Keys: ``id``, ``name``, ``type``, ``type_label``, ``settings`` (list of str) and
     ``connections`` (list of str like "Main menu —1→ Sales"). ``users`` / ``groups`` map ids to
-    display names. A definition that cannot be read describes as [].
+    display names, ``calendars`` working-hours calendar ids to their name and time zone. A
+    definition that cannot be read describes as [].
     """
     try:
         definition = load_definition(definition)
@@ -24,7 +25,11 @@ def describe_definition(definition, users=None, groups=None, _=identity):
     for state_id in walk_order(definition):
         state = states[state_id]
         name = state_name(state_id, state)
-        describe = STATE_DESCRIBERS.get(state.get('type'))
+        if state.get('type') == 'business_hours':
+            describe = lambda state, users, groups, _: _describe_business_hours(  # noqa: E731
+                state, calendars or {}, _)
+        else:
+            describe = STATE_DESCRIBERS.get(state.get('type'))
         entries.append({
             'id': state_id,
             'name': name,
@@ -65,9 +70,27 @@ def _describe_ivr(state, users, groups, _):
 
 
 def _describe_voicemail(state, users, groups, _):
+    email_to = state.get('email_to')
+    if email_to == EMAIL_TO_OWNER:
+        email = _('E-mailed to: the user the call was for')
+    elif email_to == EMAIL_TO_GROUP:
+        email = _('E-mailed to: the members of the group the call was for')
+    elif email_to:
+        email = _('E-mailed to: %(address)s') % {'address': email_to}
+    else:
+        email = _('E-mailed to: nobody')
     return [_('Prompt: %s') % _describe_message(state.get('message'), _),
             _('Silence timeout: %(seconds)s s') % {'seconds': setting(state, 'timeout')},
-            _('Maximum message length: %(seconds)s s') % {'seconds': setting(state, 'max_length')}]
+            _('Maximum message length: %(seconds)s s') % {'seconds': setting(state, 'max_length')},
+            _('Transcription: on') if state.get('transcribe') else _('Transcription: off'),
+            email]
+
+
+def _describe_business_hours(state, calendars, _):
+    calendar_id = state.get('calendar_id')
+    return [_('Working hours: %s') % calendars.get(calendar_id, '#%s' % calendar_id),
+            _("Open during the calendar's working hours, in its time zone; closed outside them "
+              "and on its public holidays")]
 
 
 def _describe_transfer(state, _):
@@ -82,6 +105,11 @@ def _describe_transfer(state, _):
         _('Caller notification: %s') % (_describe_message(queue['notify'], _)
                                          if queue.get('notify') else _('off')),
         _('Hold music: %s') % _describe_message(queue.get('music'), _),
+        _('Position and estimated wait announced between the loops: on')
+        if queue.get('announce_position') else
+        _('Position and estimated wait announced between the loops: off'),
+        _('Call-back: press %(key)s to be called back') % {'key': callback_key(queue)}
+        if callback_key(queue) else _('Call-back: off'),
     ]
 
 

@@ -11,7 +11,10 @@ webhook (route)                 Twilio parameters used     entry point (decision
 ``flow/gather`` (Gather action) ``Digits``                 :func:`answer_gather` (on_gather)
 ``flow/dial`` (Dial action)     ``DialCallStatus``         :func:`answer_dial` (on_dial)
 ``flow/record`` (Record action) ``RecordingDuration``      :func:`answer_record` (on_record)
-``flow/queue_wait`` (waitUrl)   —                          :func:`answer_queue_wait`
+``flow/queue_wait`` (waitUrl)   ``QueuePosition``,         :func:`answer_queue_wait`
+                                ``AvgQueueTime``
+``flow/queue_key`` (Gather in   ``Digits``                 :func:`answer_queue_key`
+the waitUrl)                                               (on_queue_key)
 ``flow/queue_result`` (Enqueue) ``QueueResult``            :func:`answer_queue_result`
 ``flow/event`` (our Redirects)  —                          :func:`answer_event` (on_event)
 ``flow/connect`` (dequeued)     —                          :func:`answer_connect`
@@ -39,7 +42,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ... import const
 from .. import speech, twiml
 from .definition import (
-    IVR_KEYS, IVR_TIMEOUT, MAX_MENU_REPLAYS, MIN_RING_TIME, STATE_TYPES, TRANSFER_ENDS, TRANSFER_TYPES,
+    EMAIL_TO_GROUP, IVR_KEYS, IVR_TIMEOUT, callback_key, MAX_MENU_REPLAYS, MIN_RING_TIME, STATE_TYPES, TRANSFER_ENDS, TRANSFER_TYPES,
     FlowError, connections,
     identity, is_state, load_definition, queue_settings, setting, state_name, states_of, walk_order,
 )
@@ -77,6 +80,12 @@ class CallContext(Protocol):
     def client_status_callback_url(self, user_id: int) -> str:
         """Status callback of the leg ringing that user's softphone."""
 
+    def transcription_callback_url(self) -> str:
+        """The transcription callback of a voicemail (``/telephony/twilio/transcription``)."""
+
+    def is_open(self, calendar_id: int) -> bool:
+        """Whether the working-hours calendar is open now (its public holidays closed)."""
+
     def now(self) -> float:
         """Current time, in seconds since the epoch."""
 
@@ -102,7 +111,9 @@ class Step:
 
     ``outcome`` is a hint for the call's final status when this answer ends the call:
     'completed' (someone talked to the caller), 'voicemail', 'busy' or 'missed'; None while the
-    call goes on. ``transfer_outcome``: 'busy' or 'missed' when the call left a transfer state
+    call goes on ('callback' when the caller asked to be called back instead of waiting;
+    ``callback_user_ids`` are then the telephony users of the state that should call back).
+    ``transfer_outcome``: 'busy' or 'missed' when the call left a transfer state
     unanswered (the last such state tells why nobody answered, whatever the caller heard next).
     ``queue_name`` / ``queue_state``: the queue the caller entered, and the state that put them
     there. ``user_ids``: the telephony users whose softphones this answer rings.
@@ -114,6 +125,7 @@ class Step:
     transfer_outcome: str | None = None
     queue_name: str | None = None
     queue_state: str | None = None
+    callback_user_ids: list = field(default_factory=list)
 
 
 class _Walk:
@@ -132,6 +144,7 @@ class _Walk:
         self.outcome = None
         self.transfer_outcome = None
         self.queue_name = self.queue_state = None
+        self.callback_user_ids = []
         self.entered = 0
         self._company_language = None
 
@@ -219,7 +232,8 @@ class _Walk:
     def step(self):
         return Step(twiml=str(self.response), log=self.log, outcome=self.outcome,
                     user_ids=self.user_ids, transfer_outcome=self.transfer_outcome,
-                    queue_name=self.queue_name, queue_state=self.queue_state)
+                    queue_name=self.queue_name, queue_state=self.queue_state,
+                    callback_user_ids=self.callback_user_ids)
 
     # -- The TwiML of each state type ------------------------------------------------------
 
@@ -238,14 +252,20 @@ class _Walk:
 
     def _render_voicemail(self, state_id, state):
         self.play(self.response, state.get('message'))
+        transcription = ({'transcribe': True,
+                          'transcribe_callback': self.ctx.transcription_callback_url()}
+                         if state.get('transcribe') else {})
         self.response.record(
             max_length=setting(state, 'max_length'), timeout=setting(state, 'timeout'),
             play_beep=True, method='POST', action=self.ctx.url('record', state=state_id),
             recording_status_callback=self.ctx.recording_callback_url(),
-            recording_status_callback_event='completed')
+            recording_status_callback_event='completed', **transcription)
         # Twilio skips the action of a recording without audio and goes on with the next verb.
         self.response.redirect(self.ctx.url('event', state=state_id, event='timeout'),
                                method='POST')
+
+    def _render_business_hours(self, state_id, state):
+        self.follow(state_id, 'open' if self.ctx.is_open(state.get('calendar_id')) else 'closed')
 
     def _render_transfer_user(self, state_id, state):
         user_id = state.get('user_id')
@@ -391,17 +411,72 @@ def on_record(definition, state_id, recording_duration, ctx):
     return walk.step()
 
 
-def queue_wait(definition, state_id, ctx):
+def queue_wait(definition, state_id, ctx, loop=0, position=None, average_wait=None):
     """Answer the waitUrl of a queue: notification, hold music, then leave the queue.
 
     Twilio would fetch the waitUrl again when its TwiML ends; <Leave/> stops that once the music
     has played ``music_loops`` times, and the Enqueue action then raises ``timeout``.
+
+    With ``announce_position`` or a call-back offer, each loop of the music is one answer: the
+    caller's ``position`` and the queue's ``average_wait`` (seconds), which Twilio sends afresh to
+    every request of the waitUrl, are announced before it, the call-back offer is a <Gather>
+    around it, and a <Redirect> to the waitUrl with the next ``loop`` follows it.
     """
+    _ = ctx.translate
     walk = _Walk(definition, ctx)
     queue = queue_settings(walk.state(state_id)) or {}
-    walk.play(walk.response, queue.get('notify'))
-    walk.play(walk.response, queue.get('music'), loop=setting(queue, 'music_loops'))
-    walk.response.leave()
+    key = callback_key(queue)
+    if loop == 0:
+        walk.play(walk.response, queue.get('notify'))
+    if not key and not queue.get('announce_position'):
+        walk.play(walk.response, queue.get('music'), loop=setting(queue, 'music_loops'))
+        walk.response.leave()
+        return walk.step()
+    if queue.get('announce_position') and position:
+        walk.response.say(_('You are number %(position)s in the queue.') % {'position': position})
+        if average_wait:
+            minutes = max(1, round(average_wait / 60))
+            walk.response.say(
+                _('The estimated wait is about %(minutes)s minutes.') % {'minutes': minutes}
+                if minutes > 1 else _('The estimated wait is about one minute.'))
+    if key:
+        gather = walk.response.gather(num_digits=1, timeout=1, method='POST',
+                                      action=ctx.url('queue_key', state=state_id, loop=loop))
+        offer = (_('Press star to be called back instead of waiting.') if key == '*' else
+                 _('Press %(key)s to be called back instead of waiting.') % {'key': key})
+        gather.say(offer)
+        walk.play(gather, queue.get('music'))
+    else:
+        walk.play(walk.response, queue.get('music'))
+    if loop + 1 < setting(queue, 'music_loops'):
+        walk.response.redirect(ctx.url('queue_wait', state=state_id, loop=loop + 1),
+                               method='POST')
+    else:
+        walk.response.leave()
+    return walk.step()
+
+
+def on_queue_key(definition, state_id, digits, ctx, loop=0):
+    """Answer a key pressed while waiting in a queue (the Gather of its call-back offer).
+
+    The call-back key: the caller hears that they will be called back and the call ends, which
+    takes it out of the queue (Twilio then requests the Enqueue action with ``hangup``); the
+    people of the state (its user, or its group's members) are those who should call back. Any
+    other key: the hold music goes on where it was.
+    """
+    _ = ctx.translate
+    walk = _Walk(definition, ctx)
+    state = walk.state(state_id)
+    key = callback_key(queue_settings(state) or {})
+    if key and digits == key:
+        walk.note(state_id, const.STEP_CALLBACK)
+        walk.response.say(_('Thank you. We will call you back as soon as possible. Goodbye.'))
+        walk.end('callback')
+        walk.callback_user_ids = (ctx.group_members(state.get('group_id'))
+                                  if state.get('type') == 'transfer_group'
+                                  else [state.get('user_id')])
+    else:
+        walk.response.redirect(ctx.url('queue_wait', state=state_id, loop=loop), method='POST')
     return walk.step()
 
 
@@ -494,8 +569,17 @@ def answer_record(definition, state_id, params, ctx):
 
 @_webhook
 def answer_queue_wait(definition, state_id, params, ctx):
-    """waitUrl of a queue."""
-    return queue_wait(definition, state_id, ctx)
+    """waitUrl of a queue: ``QueuePosition``, ``AvgQueueTime``, and our ``loop``."""
+    return queue_wait(definition, state_id, ctx, loop=int(params.get('loop') or 0),
+                      position=int(params.get('QueuePosition') or 0),
+                      average_wait=int(params.get('AvgQueueTime') or 0))
+
+
+@_webhook
+def answer_queue_key(definition, state_id, params, ctx):
+    """Gather action of a queue's call-back offer: ``Digits``, and our ``loop``."""
+    return on_queue_key(definition, state_id, params.get('Digits'), ctx,
+                        loop=int(params.get('loop') or 0))
 
 
 @_webhook

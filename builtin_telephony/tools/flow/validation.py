@@ -3,21 +3,26 @@
 Plain Python over the vocabulary of :mod:`.definition`; ``telephony.flow`` calls it with the ids
 of the company's telephony users and groups and ``self.env._``.
 """
+import re
 from collections import Counter
 from urllib.parse import urlparse
 
 from .definition import (
-    EVENTS, MAX_INCOMING, MAX_IVR_KEYS, RANGES, RING_STRATEGIES, allowed_events_label, connections,
-    event_label, identity, is_state, load_definition, queue_settings, setting, state_name, states_of,
-    type_label, walk_order,
+    CALLBACK_KEYS, EMAIL_TO_GROUP, EMAIL_TO_OWNER, EVENTS, MAX_INCOMING, MAX_IVR_KEYS, RANGES,
+    RING_STRATEGIES, allowed_events_label, connections, event_label, identity, is_state,
+    load_definition, queue_settings, setting, state_name, states_of, type_label, walk_order,
 )
 
+# What a voicemail's ``email_to`` may be besides "owner" and "group": one plain address.
+EMAIL_ADDRESS = re.compile(r'^[^@\s,;<>"]+@[^@\s,;<>"]+\.[^@\s,;<>"]+$')
 
-def validate_definition(definition, users=None, groups=None, _=identity):
+
+def validate_definition(definition, users=None, groups=None, _=identity, calendars=None):
     """Every problem of ``definition`` (dict or JSON string), one sentence each; [] when valid.
 
-    ``users`` / ``groups``: the ids of the telephony users / groups of the flow's company (any
-    container supporting ``in``); None skips that check.
+    ``users`` / ``groups`` / ``calendars``: the ids of the telephony users / groups / working-hours
+    calendars (``resource.calendar``) the flow's company may use (any container supporting
+    ``in``); None skips that check.
     """
     try:
         definition = load_definition(definition)
@@ -27,7 +32,7 @@ def validate_definition(definition, users=None, groups=None, _=identity):
         return [_('The call flow must be a JSON object with a "start" and "states".')]
     problems = _check_start(definition, _)
     for state_id, state in definition['states'].items():
-        problems += _check_state(definition, state_id, state, users, groups, _)
+        problems += _check_state(definition, state_id, state, users, groups, _, calendars)
     problems += _check_incoming(definition, _)
     problems += _check_cycles(definition, _)
     return problems
@@ -43,7 +48,7 @@ def _check_start(definition, _):
     return []
 
 
-def _check_state(definition, state_id, state, users, groups, _):
+def _check_state(definition, state_id, state, users, groups, _, calendars=None):
     if not isinstance(state, dict):
         return [_('State "%(state)s" is not a valid state.') % {'state': state_id}]
     label = state_name(state_id, state)
@@ -53,7 +58,10 @@ def _check_state(definition, state_id, state, users, groups, _):
                     % {'state': label, 'type': state_type}]
     else:
         problems = _check_events(label, state, _)
-        problems += STATE_CHECKS[state_type](label, state, users, groups, _)
+        if state_type == 'business_hours':
+            problems += _check_business_hours(label, state, calendars, _)
+        else:
+            problems += STATE_CHECKS[state_type](label, state, users, groups, _)
     if state.get('next') is not None and not isinstance(state['next'], dict):
         problems.append(_('State "%(state)s": its connections must map events to states.')
                         % {'state': label})
@@ -130,11 +138,38 @@ def _check_ivr(label, state, users, groups, _):
     return _check_message(label, state.get('message'), _('announcement'), _)
 
 
+def _check_boolean(label, settings, key, setting_label, _):
+    if settings.get(key) is None or isinstance(settings.get(key), bool):
+        return []
+    return [_('State "%(state)s": %(setting)s must be true or false.')
+            % {'state': label, 'setting': setting_label}]
+
+
 def _check_voicemail(label, state, users, groups, _):
-    return (_check_message(label, state.get('message'), _('prompt'), _)
-            + _check_range(label, state, 'timeout', _('the silence timeout (seconds)'), _)
-            + _check_range(label, state, 'max_length',
-                           _('the maximum message length (seconds)'), _))
+    problems = (_check_message(label, state.get('message'), _('prompt'), _)
+                + _check_range(label, state, 'timeout', _('the silence timeout (seconds)'), _)
+                + _check_range(label, state, 'max_length',
+                               _('the maximum message length (seconds)'), _)
+                + _check_boolean(label, state, 'transcribe', _('the transcription'), _))
+    email_to = state.get('email_to')
+    if email_to not in (None, '', False, EMAIL_TO_OWNER, EMAIL_TO_GROUP) and not (
+            isinstance(email_to, str) and EMAIL_ADDRESS.match(email_to.strip())):
+        problems.append(
+            _('State "%(state)s": messages can be e-mailed to "owner" (the user the call was for), '
+              '"group" (the members of the group it was for) or one e-mail address, not '
+              '"%(value)s".') % {'state': label, 'value': email_to})
+    return problems
+
+
+def _check_business_hours(label, state, calendars, _):
+    calendar_id = state.get('calendar_id')
+    if not calendar_id or isinstance(calendar_id, bool) or not isinstance(calendar_id, int):
+        return [_('State "%(state)s": choose the working hours (a working-hours calendar).')
+                % {'state': label}]
+    if calendars is not None and calendar_id not in calendars:
+        return [_('State "%(state)s": working-hours calendar #%(id)s does not exist in the '
+                  "flow's company.") % {'state': label, 'id': calendar_id}]
+    return []
 
 
 def _check_transfer(label, state, _):
@@ -153,6 +188,16 @@ def _check_transfer(label, state, _):
         if queue.get('notify'):
             problems += _check_message(label, queue['notify'], _('caller notification'), _)
         problems += _check_message(label, queue.get('music'), _('hold music'), _, audio_only=True)
+        problems += _check_boolean(label, queue, 'announce_position',
+                                   _('the announcement of the position in the queue'), _)
+        callback = queue.get('callback')
+        if callback is not None and not isinstance(callback, dict):
+            problems.append(_('State "%(state)s": the call-back settings are not valid.')
+                            % {'state': label})
+        elif callback and callback.get('enabled') and \
+                str(callback.get('key') or '1') not in CALLBACK_KEYS:
+            problems.append(_('State "%(state)s": the call-back key must be one of 0 to 9 or * '
+                              '(it is "%(value)s").') % {'state': label, 'value': callback['key']})
     return problems
 
 
