@@ -146,5 +146,5 @@ class TestQueuePositionAndCallback(HttpCase, FlowCase):
         lines = {entry['id']: entry['settings']
                  for entry in description.describe_definition(self.flow.definition)}
         self.assertIn('Call-back: press 1 to be called back', lines['sales'])
-        self.assertIn('Position and estimated wait announced between the loops: on',
+        self.assertIn('Position and estimated wait announced between the loops',
                       lines['sales'])

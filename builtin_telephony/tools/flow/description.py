@@ -70,20 +70,19 @@ def _describe_ivr(state, users, groups, _):
 
 
 def _describe_voicemail(state, users, groups, _):
+    lines = [_('Prompt: %s') % _describe_message(state.get('message'), _),
+             _('Silence timeout: %(seconds)s s') % {'seconds': setting(state, 'timeout')},
+             _('Maximum message length: %(seconds)s s') % {'seconds': setting(state, 'max_length')}]
+    if state.get('transcribe'):
+        lines.append(_('Transcription: on'))
     email_to = state.get('email_to')
     if email_to == EMAIL_TO_OWNER:
-        email = _('E-mailed to: the user the call was for')
+        lines.append(_('E-mailed to: the user the call was for'))
     elif email_to == EMAIL_TO_GROUP:
-        email = _('E-mailed to: the members of the group the call was for')
+        lines.append(_('E-mailed to: the members of the group the call was for'))
     elif email_to:
-        email = _('E-mailed to: %(address)s') % {'address': email_to}
-    else:
-        email = _('E-mailed to: nobody')
-    return [_('Prompt: %s') % _describe_message(state.get('message'), _),
-            _('Silence timeout: %(seconds)s s') % {'seconds': setting(state, 'timeout')},
-            _('Maximum message length: %(seconds)s s') % {'seconds': setting(state, 'max_length')},
-            _('Transcription: on') if state.get('transcribe') else _('Transcription: off'),
-            email]
+        lines.append(_('E-mailed to: %(address)s') % {'address': email_to})
+    return lines
 
 
 def _describe_business_hours(state, calendars, _):
@@ -105,12 +104,10 @@ def _describe_transfer(state, _):
         _('Caller notification: %s') % (_describe_message(queue['notify'], _)
                                          if queue.get('notify') else _('off')),
         _('Hold music: %s') % _describe_message(queue.get('music'), _),
-        _('Position and estimated wait announced between the loops: on')
-        if queue.get('announce_position') else
-        _('Position and estimated wait announced between the loops: off'),
-        _('Call-back: press %(key)s to be called back') % {'key': callback_key(queue)}
-        if callback_key(queue) else _('Call-back: off'),
-    ]
+    ] + ([_('Position and estimated wait announced between the loops')]
+         if queue.get('announce_position') else []) + (
+        [_('Call-back: press %(key)s to be called back') % {'key': callback_key(queue)}]
+        if callback_key(queue) else [])
 
 
 def _describe_transfer_user(state, users, groups, _):
