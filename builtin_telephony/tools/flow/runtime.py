@@ -422,10 +422,10 @@ def queue_wait(definition, state_id, ctx, loop=0, position=None, average_wait=No
     every request of the waitUrl, are announced before it, the call-back offer is a <Gather>
     around it, and a <Redirect> to the waitUrl with the next ``loop`` follows it.
     """
-    _ = ctx.translate
     walk = _Walk(definition, ctx)
     queue = queue_settings(walk.state(state_id)) or {}
     key = callback_key(queue)
+    _, voice = walk.speaker(state_id)
     if loop == 0:
         walk.play(walk.response, queue.get('notify'))
     if not key and not queue.get('announce_position'):
@@ -433,18 +433,19 @@ def queue_wait(definition, state_id, ctx, loop=0, position=None, average_wait=No
         walk.response.leave()
         return walk.step()
     if queue.get('announce_position') and position:
-        walk.response.say(_('You are number %(position)s in the queue.') % {'position': position})
+        walk.response.say(_('You are number %(position)s in the queue.') % {'position': position},
+                          **voice)
         if average_wait:
             minutes = max(1, round(average_wait / 60))
             walk.response.say(
                 _('The estimated wait is about %(minutes)s minutes.') % {'minutes': minutes}
-                if minutes > 1 else _('The estimated wait is about one minute.'))
+                if minutes > 1 else _('The estimated wait is about one minute.'), **voice)
     if key:
         gather = walk.response.gather(num_digits=1, timeout=1, method='POST',
                                       action=ctx.url('queue_key', state=state_id, loop=loop))
         offer = (_('Press star to be called back instead of waiting.') if key == '*' else
                  _('Press %(key)s to be called back instead of waiting.') % {'key': key})
-        gather.say(offer)
+        gather.say(offer, **voice)
         walk.play(gather, queue.get('music'))
     else:
         walk.play(walk.response, queue.get('music'))
@@ -464,13 +465,14 @@ def on_queue_key(definition, state_id, digits, ctx, loop=0):
     people of the state (its user, or its group's members) are those who should call back. Any
     other key: the hold music goes on where it was.
     """
-    _ = ctx.translate
     walk = _Walk(definition, ctx)
     state = walk.state(state_id)
     key = callback_key(queue_settings(state) or {})
     if key and digits == key:
+        _, voice = walk.speaker(state_id)
         walk.note(state_id, const.STEP_CALLBACK)
-        walk.response.say(_('Thank you. We will call you back as soon as possible. Goodbye.'))
+        walk.response.say(_('Thank you. We will call you back as soon as possible. Goodbye.'),
+                          **voice)
         walk.end('callback')
         walk.callback_user_ids = (ctx.group_members(state.get('group_id'))
                                   if state.get('type') == 'transfer_group'
