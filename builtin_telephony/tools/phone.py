@@ -85,14 +85,14 @@ def format_international(e164):
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-# phonenumbers' types that have a rate of their own; every other type is rated as 'local'.
-RATED_NUMBER_TYPES = {phonenumbers.PhoneNumberType.MOBILE: 'mobile',
+# phonenumbers' type of a number → our number type; every other type is 'local'.
+PHONENUMBERS_TYPES = {phonenumbers.PhoneNumberType.MOBILE: 'mobile',
                       phonenumbers.PhoneNumberType.TOLL_FREE: 'toll_free'}
 
 
 def number_type_of(e164):
     """Our number type of a destination: 'mobile', 'toll_free' or 'local' (the rate to apply)."""
     try:
-        return RATED_NUMBER_TYPES.get(phonenumbers.number_type(phonenumbers.parse(e164)), 'local')
+        return PHONENUMBERS_TYPES.get(phonenumbers.number_type(phonenumbers.parse(e164)), 'local')
     except phonenumbers.NumberParseException:
         return 'local'

@@ -19,6 +19,7 @@ from .provider_errors import (
     ADDRESS_REQUIRED, COUNTRY_NOT_OFFERED, INVALID_PHONE_NUMBER, NUMBER_TYPE_NOT_OFFERED, REFUSED,
     TelephonyProviderError,
 )
+from .phone import PHONENUMBERS_TYPES
 from .provider_gateway import ProviderGateway
 
 # Our number type: (the phonenumbers type its example number comes from, the types a number of it
@@ -204,8 +205,7 @@ class SandboxGateway(ProviderGateway):
     @staticmethod
     def _address_requirements(number, number_type=None):
         if number_type is None:
-            number_type = {PhoneNumberType.MOBILE: 'mobile', PhoneNumberType.TOLL_FREE: 'toll_free'}.get(
-                phonenumbers.number_type(number), 'local')
+            number_type = PHONENUMBERS_TYPES.get(phonenumbers.number_type(number), 'local')
         region_code = phonenumbers.region_code_for_number(number)
         return ADDRESS_REQUIREMENTS.get((region_code, number_type), 'none')
 
