@@ -88,7 +88,8 @@ def run_processes(count, work):
 
 class OdooServer:
     """An Odoo server with ``--workers=2`` serving one database on a free port, as in production;
-    ``addons``: extra addons directories (the inbound-call reference module).
+    ``addons``: extra addons directories (bench/addons, the reference routes); ``load``: modules
+    of them whose routes are served without being installed (``--load``).
 
     Usage: ``with OdooServer(db) as server: requests.post(server.url + '/web/...')``.
 
@@ -98,8 +99,10 @@ class OdooServer:
     here it idles until the server stops it.
     """
 
-    def __init__(self, db, port=None, workers=2, addons=()):
+    def __init__(self, db, port=None, workers=2, addons=(), load=()):
         self.db, self.workers = db, workers
+        # Server-wide modules (``--load``): their routes are served without installing them.
+        self.load = list(load)
         self.port = port or free_port()
         self.url = f'http://127.0.0.1:{self.port}'
         self.log = f'/tmp/{db}-{self.port}.log'
@@ -113,6 +116,8 @@ class OdooServer:
                    '--log-level=warn', '--limit-time-real=600']
         if self.addons:
             options.append('--addons-path=' + ','.join([configured_addons_path()] + self.addons))
+        if self.load:
+            options.append('--load=' + ','.join(['base', 'web'] + self.load))
         with open(self.log, 'w') as log:
             # TZ: what odoo-bin sets before anything reads the time.
             self.process = subprocess.Popen([sys.executable, os.path.abspath(__file__)] + options,

@@ -1,6 +1,11 @@
-"""The reference of bench/bench_inbound_call.py: as little as an Odoo route can do with the
-database — one public POST (no CSRF, no session), one row read by an index, a tiny XML answer.
-Whatever a telephony webhook costs beyond this is the add-on's own."""
+"""The minimal Odoo routes the benchmarks compare with: as little as an Odoo route can do with the
+database, so that whatever a telephony webhook costs beyond it is the add-on's own.
+
+- ``/bench/reference`` (bench/bench_inbound_call.py): one public POST (no CSRF, no session), one
+  row read by an index, a tiny XML answer;
+- ``/bench/reference/charge`` (bench/bench_wallet.py): one public POST running the reference
+  ``UPDATE`` of one balance row through the request's cursor, committed by Odoo as any request.
+"""
 from odoo import http
 from odoo.http import request
 
@@ -14,3 +19,10 @@ class BenchReference(http.Controller):
             [('phone_number', '=', params.get('To'))], ['id'], limit=1)
         body = '<Response><Say>%s</Say></Response>' % (number[0]['id'] if number else 0)
         return request.make_response(body, headers=[('Content-Type', 'text/xml')])
+
+    @http.route('/bench/reference/charge', type='http', auth='public', methods=['POST'], csrf=False,
+                save_session=False)
+    def charge(self, credits='0', **params):
+        request.env.cr.execute("UPDATE bench_balance SET balance = balance - %s WHERE id = 1",
+                               [float(credits)])
+        return request.make_response('', status=204)
