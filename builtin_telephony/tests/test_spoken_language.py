@@ -130,7 +130,7 @@ class TestSpokenLanguage(HttpCase, FlowCase):
         # The administrator's voice of the state says the add-on's words of that state too.
         self.assertEqual(call.voices[-2:], [
             ('Deje su mensaje después del tono.', 'es-ES', 'Polly.Enrique'),
-            ('Gracias, tu mensaje se ha grabado. Adiós.', 'es-ES', 'Polly.Enrique')])
+            ('Gracias, su mensaje ha sido grabado. Adiós.', 'es-ES', 'Polly.Enrique')])
 
     def test_state_language_the_add_on_does_not_speak(self):
         """French is not installed: the add-on's words stay in the company's language and
@@ -173,7 +173,7 @@ class TestSpokenLanguage(HttpCase, FlowCase):
         with patch.object(type(self.account), '_has_credit_for_calls', return_value=False):
             call = self.call_in()
         self.assertEqual(call.voices, [(
-            'Lo sentimos, este servicio no está disponible temporalmente. Vuelve a llamar más tarde.',
+            'Lo sentimos, este servicio no está disponible temporalmente. Vuelva a llamar más tarde.',
             'es-ES', 'Polly.Lucia')])
         self.assertTrue(call.ended)
 
