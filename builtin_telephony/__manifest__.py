@@ -34,6 +34,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
         'views/telephony_number_views.xml',
         'wizard/telephony_number_buy_views.xml',
         'wizard/telephony_credit_buy_views.xml',
+        'wizard/telephony_storage_plan_change_views.xml',
         'views/telephony_user_views.xml',
         'views/telephony_group_views.xml',
         'views/telephony_blocked_number_views.xml',
@@ -59,6 +60,9 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
             'builtin_telephony/static/src/components/credit_analytics/*',
             'builtin_telephony/static/src/components/phone_field/*',
             'builtin_telephony/static/src/softphone/*',
+            'builtin_telephony/static/src/components/call_history/*',
+            'builtin_telephony/static/src/components/storage_usage/*',
+            'builtin_telephony/static/src/components/audio_field/*',
         ],
         'web.assets_unit_tests': [
             'builtin_telephony/static/tests/**/*.test.js',

@@ -24,6 +24,10 @@ FLOW_ROUTE = '/telephony/twilio/flow/'
 FLOW_ACTIONS = ('gather', 'dial', 'record', 'queue_wait', 'queue_key', 'queue_result', 'event',
                 'connect')
 
+# Routes of the web client (docs/contracts.md): the call history's CSV, a recording's audio.
+CALLS_EXPORT_ROUTE = '/telephony/calls/export.csv'
+RECORDING_PLAY_ROUTE = '/telephony/recording/'
+
 # ------------------------------------------------------------------------------------------------
 # Vocabularies
 # ------------------------------------------------------------------------------------------------

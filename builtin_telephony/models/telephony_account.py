@@ -5,6 +5,7 @@ import secrets
 import threading
 
 import psycopg2
+from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -22,6 +23,7 @@ ADMIN_GROUP = 'builtin_telephony.group_telephony_admin'
 
 # Credits per month of each recording storage plan (R2).
 STORAGE_PLAN_PRICES = {'free': 0.0, '50k': 25.0, '200k': 50.0, '1m': 75.0}
+STORAGE_PLAN_MINUTES = {'free': 1_000, '50k': 50_000, '200k': 200_000, '1m': 1_000_000}
 
 class TelephonyAccount(models.Model):
     """The Built-in Telephony page of one company: its provider, numbers and credits.
@@ -103,7 +105,16 @@ class TelephonyAccount(models.Model):
         required=True, default='free', tracking=True)
     recording_retention = fields.Selection(
         [('never', "Never delete"), ('3m', "After 3 months"), ('6m', "After 6 months")],
-        required=True, default='never', tracking=True)
+        required=True, default='never', tracking=True,
+        help="Recordings are deleted this long after their date, by a scheduled action.")
+    storage_used_minutes = fields.Float(
+        "Storage used (min)", compute='_compute_storage', digits=(16, 1),
+        help="Minutes of the recordings stored now: their duration, not their size, counts.")
+    storage_limit_minutes = fields.Integer("Storage plan (min)", compute='_compute_storage')
+    storage_full_notified = fields.Boolean(
+        readonly=True, copy=False,
+        help="Administrators were told that the storage is full; re-armed when room is made, "
+             "so that they are told once each time it fills.")
     auto_recharge = fields.Boolean(tracking=True, groups=ADMIN_GROUP)
     auto_recharge_min = fields.Float("Recharge below", digits=(16, 2), default=10.0, groups=ADMIN_GROUP)
     auto_recharge_amount = fields.Float("Credits to add", digits=(16, 2), default=50.0, groups=ADMIN_GROUP)
@@ -416,28 +427,6 @@ class TelephonyAccount(models.Model):
                 _logger.info("Telephony account %s: balance not settled this time (concurrent "
                              "update); the next run settles it.", account.id)
 
-    def _charge_storage_plan(self, date=None):
-        """Charge the recording storage plan for the month of ``date`` (default: today), once.
-
-        The reference is the month: a plan is paid once a month whatever the number of runs; a
-        plan chosen during a month already paid is charged from the next month.
-        """
-        self.ensure_one()
-        price = STORAGE_PLAN_PRICES.get(self.storage_plan, 0.0)
-        if not price:
-            return self.env['telephony.wallet.transaction']
-        month = (date or fields.Date.context_today(self)).strftime('%Y-%m')
-        return self._charge(
-            'storage', price, 'storage-%s' % month,
-            description=_("Recording storage plan %(plan)s, %(month)s",
-                          plan=self._fields['storage_plan'].convert_to_export(self.storage_plan, self),
-                          month=month))
-
-    @api.model
-    def _cron_charge_storage_plans(self):
-        for account in self.sudo().search([('storage_plan', '!=', 'free')]):
-            account._charge_storage_plan()
-
     # ------------------------------------------------------------------------------------------
     # Calls: rating, refusal when out of credits, time limits
     # ------------------------------------------------------------------------------------------
@@ -659,3 +648,210 @@ class TelephonyAccount(models.Model):
                    balance=account._get_balance()),
             partner_ids=admins.partner_id.ids,
             message_type='notification', subtype_xmlid='mail.mt_comment')
+    # ------------------------------------------------------------------------------------------
+    # Recording storage (requirements R2, R3, R5)
+    # ------------------------------------------------------------------------------------------
+
+    @api.depends('storage_plan')
+    def _compute_storage(self):
+        used = self._storage_used_seconds()
+        for account in self:
+            account.storage_used_minutes = used.get(account.id, 0) / 60.0
+            account.storage_limit_minutes = STORAGE_PLAN_MINUTES[account.storage_plan]
+
+    def _storage_used_seconds(self):
+        """``{account id: seconds of recordings stored}``: the sum of the recordings, one
+        aggregate over the partial index of stored recordings."""
+        if not self.ids:
+            return {}
+        self.env['telephony.recording'].flush_model(['company_id', 'state', 'duration'])
+        self.env.cr.execute(SQL("""
+            SELECT account.id, COALESCE(SUM(recording.duration), 0)
+              FROM telephony_account account
+              JOIN telephony_recording recording
+                ON recording.company_id = account.company_id AND recording.state = 'stored'
+             WHERE account.id IN %s
+          GROUP BY account.id
+        """, tuple(self.ids)))
+        return dict(self.env.cr.fetchall())
+
+    def _storage_fits(self, seconds):
+        """Whether ``seconds`` more of recordings fit in the plan.
+
+        Recordings are stored by the download job only, which Odoo runs on one worker at a time
+        (ir.cron locks its row), so two recordings never race for the last minutes.
+        """
+        self.ensure_one()
+        used = self._storage_used_seconds().get(self.id, 0)
+        return used + seconds <= STORAGE_PLAN_MINUTES[self.storage_plan] * 60
+
+    def _notify_storage_full(self):
+        """Tell the administrators, once per filling, that recordings are no longer stored."""
+        self.ensure_one()
+        account = self.sudo()
+        if account.storage_full_notified:
+            return
+        account.storage_full_notified = True
+        account.message_post(
+            subject=_("Recording storage is full"),
+            body=_("New recordings are not stored: the %(limit)s minutes of the storage plan are "
+                   "used. Choose a larger plan (Change storage plan in the page's actions menu) "
+                   "or a shorter retention on the Plan details tab of Built-in Telephony.",
+                   limit=STORAGE_PLAN_MINUTES[account.storage_plan]),
+            partner_ids=account._telephony_admins().partner_id.ids,
+            message_type='notification', subtype_xmlid='mail.mt_comment')
+
+    def _rearm_storage_full_notice(self):
+        """Room was made (a larger plan, recordings deleted): the next filling is announced."""
+        for account in self.sudo().filtered('storage_full_notified'):
+            used = account._storage_used_seconds().get(account.id, 0)
+            if used < STORAGE_PLAN_MINUTES[account.storage_plan] * 60:
+                account.storage_full_notified = False
+
+    def _storage_plan_due(self, plan, date=None):
+        """Credits to pay now for ``plan`` in the month of ``date``: its price, less what this
+        month's storage already cost (a plan is paid once a month, at the highest plan held)."""
+        self.ensure_one()
+        month = (date or fields.Date.context_today(self)).strftime('%Y-%m')
+        Transaction = self.env['telephony.wallet.transaction'].sudo()
+        paid = -sum(Transaction.search([
+            ('account_id', '=', self.id), ('kind', '=', 'storage'),
+            ('reference', '=like', 'storage-%s%%' % month)]).mapped('credits'))
+        return max(STORAGE_PLAN_PRICES[plan] - paid, 0.0), month
+
+    def get_storage_plan_summary(self, plan):
+        """The purchase summary of a change to ``plan`` (what ``set_storage_plan`` would do).
+
+        :return: ``{'plan', 'plan_label', 'current_plan', 'monthly_price', 'due_now',
+            'limit_minutes', 'used_minutes', 'balance', 'allowed', 'reason'}``
+        """
+        self.ensure_one()
+        self.check_access('read')
+        if plan not in STORAGE_PLAN_PRICES:
+            raise UserError(_("Unknown storage plan %(plan)s: choose one of %(plans)s.",
+                              plan=plan, plans=", ".join(STORAGE_PLAN_PRICES)))
+        due, _month = self._storage_plan_due(plan)
+        used = self._storage_used_seconds().get(self.id, 0) / 60.0
+        limit = STORAGE_PLAN_MINUTES[plan]
+        available = self._get_balance() + self.overdraft_limit
+        reason = False
+        if used > limit:
+            reason = _("%(used).0f minutes of recordings are stored, more than the %(limit)s "
+                       "minutes of this plan. Delete recordings or keep a larger plan.",
+                       used=used, limit=limit)
+        elif due > available + 1e-9:
+            reason = _("This plan costs %(due).2f credits now and %(available).2f credits are "
+                       "available. Buy credits on the Plan details tab, then change the plan.",
+                       due=due, available=max(available, 0.0))
+        return {
+            'plan': plan,
+            'plan_label': dict(self._fields['storage_plan']._description_selection(self.env))[plan],
+            'current_plan': self.storage_plan,
+            'monthly_price': STORAGE_PLAN_PRICES[plan],
+            'due_now': due,
+            'limit_minutes': limit,
+            'used_minutes': round(used, 1),
+            'balance': self._get_balance(),
+            'allowed': not reason,
+            'reason': reason,
+        }
+
+    def set_storage_plan(self, plan):
+        """Change the recording storage plan (the purchase summary's confirmation, SPEC R2).
+
+        Charges the new plan through the wallet now (its price less what this month's storage
+        already cost; then monthly, by the storage cron). Refuses a plan smaller than the
+        minutes stored, or one the credits cannot pay, saying why with the numbers.
+
+        :return: ``{'plan', 'charged', 'storage_limit_minutes'}``
+        """
+        self.ensure_one()
+        self.check_access('write')
+        if not (self.env.su or self.env.user.has_group(ADMIN_GROUP)):
+            raise UserError(_("Only telephony administrators can change the storage plan."))
+        summary = self.get_storage_plan_summary(plan)
+        if not summary['allowed']:
+            raise UserError(summary['reason'])
+        account = self.sudo()
+        previous = account.storage_plan
+        account.storage_plan = plan
+        charged = 0.0
+        if summary['due_now']:
+            month = fields.Date.context_today(self).strftime('%Y-%m')
+            account._charge(
+                'storage', summary['due_now'], 'storage-%s-%s' % (month, plan),
+                description=_("Recording storage plan %(plan)s, %(month)s",
+                              plan=summary['plan_label'], month=month))
+            charged = summary['due_now']
+        if STORAGE_PLAN_MINUTES[plan] > STORAGE_PLAN_MINUTES[previous]:
+            account._rearm_storage_full_notice()
+        if plan != previous:
+            account.message_post(body=_(
+                "Recording storage plan changed to %(plan)s (%(charged).2f credits charged now).",
+                plan=summary['plan_label'], charged=charged))
+        return {'plan': plan, 'charged': charged,
+                'storage_limit_minutes': STORAGE_PLAN_MINUTES[plan]}
+
+    def _charge_storage_plan(self, date=None):
+        """Charge the recording storage plan for the month of ``date`` (default: today), once.
+
+        The reference is the month: a plan is paid once a month whatever the number of runs; a
+        month in which a plan was bought (``set_storage_plan``) is not paid twice.
+        """
+        self.ensure_one()
+        due, month = self._storage_plan_due(self.storage_plan, date)
+        if not due:
+            return self.env['telephony.wallet.transaction']
+        return self._charge(
+            'storage', due, 'storage-%s' % month,
+            description=_("Recording storage plan %(plan)s, %(month)s",
+                          plan=self._fields['storage_plan'].convert_to_export(self.storage_plan, self),
+                          month=month))
+
+    @api.model
+    def _cron_charge_storage_plans(self):
+        for account in self.sudo().search([('storage_plan', '!=', 'free')]):
+            account._charge_storage_plan()
+
+    def get_storage_usage(self, months=12):
+        """The Plan details' storage chart (R5): minutes stored against the plan, month by
+        month, for the last ``months`` months (in the user's time zone).
+
+        One aggregate over the partial index of stored recordings.
+
+        :return: ``{'used_minutes', 'limit_minutes', 'plan', 'retention', 'series':
+            [{'month': 'YYYY-MM', 'recorded': minutes of that month still stored,
+              'used': minutes stored at the end of that month}]}``
+        """
+        self.ensure_one()
+        self.check_access('read')
+        months = max(1, min(int(months or 12), 120))
+        tz = self.env.context.get('tz') or self.env.user.tz or 'UTC'
+        first = fields.Date.context_today(self).replace(day=1) - relativedelta(months=months - 1)
+        self.env['telephony.recording'].flush_model(['company_id', 'state', 'duration', 'date'])
+        self.env.cr.execute(SQL("""
+            SELECT CASE WHEN timezone(%(tz)s, timezone('UTC', date)) < %(first)s::timestamp
+                        THEN 'before'
+                        ELSE to_char(timezone(%(tz)s, timezone('UTC', date)), 'YYYY-MM') END,
+                   SUM(duration)
+              FROM telephony_recording
+             WHERE company_id = %(company)s AND state = 'stored'
+          GROUP BY 1
+        """, tz=tz, first=first, company=self.company_id.id))
+        by_month = dict(self.env.cr.fetchall())
+        series, total = [], by_month.get('before', 0)
+        for index in range(months):
+            month = (first + relativedelta(months=index)).strftime('%Y-%m')
+            seconds = by_month.get(month, 0)
+            total += seconds
+            series.append({'month': month, 'recorded': round(seconds / 60.0, 1),
+                           'used': round(total / 60.0, 1)})
+        # Recordings dated after this month (clock skew) still count as used.
+        total = sum(by_month.values())
+        return {
+            'used_minutes': round(total / 60.0, 1),
+            'limit_minutes': STORAGE_PLAN_MINUTES[self.storage_plan],
+            'plan': self.storage_plan,
+            'retention': self.recording_retention,
+            'series': series,
+        }

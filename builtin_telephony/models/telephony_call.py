@@ -1,14 +1,20 @@
+import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+import pytz
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.osv import expression
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
 
 from .. import const
-from ..tools import rating, speech, twiml
+from ..tools import call_history, rating, speech, twiml, wallet_periods
 from ..tools.flow import FlowError, runtime
 from ..tools.phone import number_type_of, to_e164
 from .flow_context import FlowContext
@@ -32,6 +38,11 @@ WEBHOOK_FIELDS = ['status', 'direction', 'company_id', 'flow_version_id', 'user_
 # <Dial> outcome of an outgoing call → its status.
 OUTBOUND_DIAL_STATUS = {'completed': 'completed', 'answered': 'completed', 'busy': 'busy',
                         'no-answer': 'missed', 'canceled': 'missed', 'failed': 'failed'}
+# The call types of the call history (H1): an incoming call nobody answered is missed.
+CALL_TYPES = [('incoming', "Incoming"), ('outgoing', "Outgoing"), ('missed', "Missed")]
+MISSED_STATUSES = ('missed', 'busy', 'voicemail', 'callback')
+# Rows fetched from the server-side cursor, and written, at a time by the CSV download.
+CSV_CHUNK_ROWS = 2000
 
 
 class TelephonyCall(models.Model):
@@ -72,6 +83,17 @@ class TelephonyCall(models.Model):
     recording_duration = fields.Integer("Recording duration (s)", readonly=True)
     credits = fields.Float("Credits charged", digits=(16, 4), readonly=True)
     recording_ids = fields.One2many('telephony.recording', 'call_id', string="Recordings")
+    call_type = fields.Selection(
+        CALL_TYPES, compute='_compute_call_type', store=True, precompute=True, index=True, readonly=True,
+        help="Missed: an incoming call that nobody answered (missed, busy, sent to voicemail or "
+             "left with a call-back request).")
+    missed_percent = fields.Float(
+        "Missed (%)", compute='_compute_call_type', store=True, precompute=True, aggregator='avg',
+        digits=(5, 1),
+        help="100 for a missed call, 0 otherwise: its average is the share of missed calls.")
+    recording_id = fields.Many2one(
+        'telephony.recording', compute='_compute_recording_id', string="Recording",
+        help="The audio kept of this call, played from the call history.")
     step_ids = fields.One2many('telephony.call.step', 'call_id', string="Path", readonly=True)
     flow_outcome = fields.Char(
         readonly=True, help="How the flow ended the call ('busy', 'missed'...), read when "
@@ -132,6 +154,242 @@ class TelephonyCall(models.Model):
         calls = super(TelephonyCall, self.with_context(
             mail_create_nolog=True, mail_create_nosubscribe=True, mail_notrack=True)).create(vals_list)
         return calls.with_env(self.env)
+
+    @api.depends('direction', 'status')
+    def _compute_call_type(self):
+        for call in self:
+            if call.direction == 'outbound':
+                call.call_type = 'outgoing'
+            else:
+                call.call_type = 'missed' if call.status in MISSED_STATUSES else 'incoming'
+            call.missed_percent = 100.0 if call.call_type == 'missed' else 0.0
+
+    @api.depends('recording_ids.state')
+    def _compute_recording_id(self):
+        for call in self:
+            call.recording_id = call.recording_ids.filtered(lambda rec: rec.state == 'stored')[:1]
+
+    # ------------------------------------------------------------------------------------------
+    # Call history (requirements H1, H2): the Call history tab and its CSV download
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _history_domain(self, call_type=None, user_id=None, date_from=None, date_to=None,
+                        period=None, domain=None):
+        """The domain of the call history filtered as asked, and the period's first and last day.
+
+        Dates are days in the user's time zone, both included; ``period`` is one of the credit
+        analytics' presets (``tools.wallet_periods.PERIODS``), ``custom`` meaning ``date_from``
+        and ``date_to``. ``domain`` (a list, or its JSON) is added as is.
+
+        :raise ValueError: a parameter is wrong; the message names it and says why
+        :return: ``(domain, first day or None, last day or None)``
+        """
+        result = []
+        if call_type:
+            if call_type not in dict(CALL_TYPES):
+                raise ValueError(self.env._(
+                    "call_type must be one of %(types)s, not %(value)r.",
+                    types=", ".join(dict(CALL_TYPES)), value=call_type))
+            result.append(('call_type', '=', call_type))
+        if user_id:
+            try:
+                user_id = int(user_id)
+            except (TypeError, ValueError):
+                user_id = 0
+            if user_id <= 0:
+                raise ValueError(self.env._("user_id must be the id of a user (a positive integer)."))
+            result.append(('user_id', '=', user_id))
+        first = self._history_date('date_from', date_from)
+        last = self._history_date('date_to', date_to)
+        if period and period != 'custom':
+            if period not in wallet_periods.PERIODS:
+                raise ValueError(self.env._(
+                    "period must be one of %(periods)s, not %(value)r.",
+                    periods=", ".join(wallet_periods.PERIODS), value=period))
+            start, end = wallet_periods.period_range(period, fields.Date.context_today(self))
+            first, last = start, end - timedelta(days=1)
+        elif first and last and first > last:
+            raise ValueError(self.env._("date_from (%(first)s) is after date_to (%(last)s).",
+                                        first=first, last=last))
+        if first:
+            result.append(('start_date', '>=', self._history_day_start(first)))
+        if last:
+            result.append(('start_date', '<', self._history_day_start(last + timedelta(days=1))))
+        if domain:
+            if isinstance(domain, str):
+                try:
+                    domain = json.loads(domain)
+                except ValueError:
+                    raise ValueError(self.env._("domain must be an Odoo domain in JSON.")) from None
+            if not isinstance(domain, list):
+                raise ValueError(self.env._("domain must be an Odoo domain in JSON, a list."))
+            try:
+                # Unknown fields and malformed terms are refused here rather than mid-download.
+                self._where_calc(domain)
+            except Exception as error:  # noqa: BLE001 -- whatever the domain parser rejects
+                raise ValueError(self.env._("domain is not a valid domain of calls: %(error)s",
+                                            error=error)) from None
+            result = expression.AND([result, domain])
+        return result, first, last
+
+    def _history_date(self, name, value):
+        if not value:
+            return None
+        try:
+            return fields.Date.to_date(value)
+        except ValueError:
+            raise ValueError(self.env._("%(name)s must be a date as YYYY-MM-DD, not %(value)r.",
+                                        name=name, value=value)) from None
+
+    def _history_tz(self):
+        return self.env.context.get('tz') or self.env.user.tz or 'UTC'
+
+    def _history_day_start(self, day):
+        """Midnight of ``day`` in the user's time zone, as a naive UTC datetime."""
+        tz = pytz.timezone(self._history_tz())
+        local = tz.localize(datetime.combine(day, datetime.min.time()))
+        return local.astimezone(pytz.utc).replace(tzinfo=None)
+
+    @api.model
+    def get_call_history(self, call_type=False, user_id=False, period=False, date_from=False,
+                         date_to=False, offset=0, limit=50):
+        """One page of the call history as the user may see it (their own calls, or every call
+        for administrators), filtered like ``_history_domain``, newest first.
+
+        :return: ``{'length', 'date_from', 'date_to', 'export_url', 'records': [{'id',
+            'start_date' (UTC), 'call_type', 'call_type_label', 'user', 'from_number', 'to_number',
+            'duration', 'recording_duration', 'credits', 'status', 'status_label', 'contact',
+            'lead', 'recording_id'}]}``
+        """
+        try:
+            domain, first, last = self._history_domain(call_type, user_id, period=period,
+                                                       date_from=date_from, date_to=date_to)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+        calls = self.search(domain, offset=int(offset or 0), limit=int(limit or 50))
+        types = dict(self._fields['call_type']._description_selection(self.env))
+        statuses = dict(self._fields['status']._description_selection(self.env))
+        export = {key: value for key, value in (
+            ('call_type', call_type), ('user_id', user_id),
+            ('date_from', first and fields.Date.to_string(first)),
+            ('date_to', last and fields.Date.to_string(last))) if value}
+        recordings = self.env['telephony.recording'].search_fetch(
+            [('call_id', 'in', calls.ids), ('state', '=', 'stored')], ['call_id'])
+        recording_of = {recording.call_id.id: recording.id for recording in recordings}
+        # The contact and lead are named only where the user may read them.
+        readable = self._history_readable(calls.partner_id) | self._history_readable(calls.lead_id)
+        return {
+            'length': self.search_count(domain),
+            'date_from': first and fields.Date.to_string(first),
+            'date_to': last and fields.Date.to_string(last),
+            'export_url': const.CALLS_EXPORT_ROUTE + ('?' + urlencode(export) if export else ''),
+            'records': [{
+                'id': call.id,
+                'start_date': fields.Datetime.to_string(call.start_date),
+                'call_type': call.call_type,
+                'call_type_label': types.get(call.call_type, ''),
+                'user': call.user_id.sudo().name or '',
+                'from_number': call.from_number or '',
+                'to_number': call.to_number or '',
+                'duration': call.duration,
+                'recording_duration': call.recording_duration,
+                'credits': call.credits,
+                'status': call.status,
+                'status_label': statuses.get(call.status, ''),
+                'contact': call.partner_id in readable and call.partner_id.display_name or '',
+                'lead': call.lead_id in readable and call.lead_id.display_name or '',
+                'recording_id': recording_of.get(call.id, False),
+            } for call in calls],
+        }
+
+    def _history_readable(self, records):
+        """Those of ``records`` the user may read (none without access to their model)."""
+        records = records.with_env(self.env)
+        if not records or not records.has_access('read'):
+            return records.browse()
+        return records._filtered_access('read')
+
+    def _history_readable_ids(self, model):
+        """SQL of the ids of ``model`` the user may read (access rules applied), or None when
+        they may read none."""
+        records = self.env[model].with_context(active_test=False)
+        if not records.has_access('read'):
+            return None
+        return records._search([]).subselect()
+
+    def action_play_recording(self):
+        """The row's play button: the recording in the browser's player, through the
+        access-checked playback route."""
+        self.ensure_one()
+        if not self.recording_id:
+            raise UserError(self.env._("This call has no stored recording."))
+        return {'type': 'ir.actions.act_url', 'url': self.recording_id.audio_url, 'target': 'new'}
+
+    @api.model
+    def _history_csv(self, domain):
+        """The calls of ``domain`` that the user may read, as CSV bytes, newest first.
+
+        The query (access rules included, dates in the user's time zone) is built now, in the
+        user's environment; the generator runs it later, once the request's own cursor is gone,
+        on a cursor of its own, through a PostgreSQL server-side cursor: rows arrive and leave
+        ``CSV_CHUNK_ROWS`` at a time, so memory stays flat however many calls are exported.
+        """
+        self.flush_model()
+        self.env['res.users'].flush_model(['partner_id'])
+        self.env['res.partner'].flush_model(['name'])
+        self.env['crm.lead'].flush_model(['name'])
+        query = self._search(domain, order='start_date desc, id desc')
+        table = self._table
+        owner = query.left_join(table, 'user_id', 'res_users', 'id', 'user_id')
+        owner_partner = query.left_join(owner, 'partner_id', 'res_partner', 'id', 'partner_id')
+        contact = query.left_join(table, 'partner_id', 'res_partner', 'id', 'partner_id')
+        lead = query.left_join(table, 'lead_id', 'crm_lead', 'id', 'lead_id')
+
+        def readable_name(alias, model):
+            # A contact or lead is named only where the user may read it (its access rules).
+            readable = self._history_readable_ids(model)
+            if readable is None:
+                return SQL('NULL')
+            return SQL("CASE WHEN %s IN %s THEN %s END", SQL.identifier(alias, 'id'), readable,
+                       SQL.identifier(alias, 'name'))
+
+        sql = query.select(
+            SQL("to_char(timezone(%s, timezone('UTC', %s)), 'YYYY-MM-DD HH24:MI:SS')",
+                self._history_tz(), SQL.identifier(table, 'start_date')),
+            SQL.identifier(table, 'call_type'),
+            SQL.identifier(owner_partner, 'name'),
+            SQL.identifier(table, 'from_number'),
+            SQL.identifier(table, 'to_number'),
+            SQL.identifier(table, 'duration'),
+            SQL.identifier(table, 'recording_duration'),
+            SQL.identifier(table, 'credits'),
+            SQL.identifier(table, 'status'),
+            readable_name(contact, 'res.partner'),
+            readable_name(lead, 'crm.lead'),
+        )
+        types = dict(self._fields['call_type']._description_selection(self.env))
+        statuses = dict(self._fields['status']._description_selection(self.env))
+        registry = self.env.registry
+
+        def format_row(row):
+            day, call_type, owner_name, from_number, to_number, duration, recording_duration, \
+                credits, status, contact_name, lead_name = row
+            return (day, types.get(call_type, call_type), owner_name, from_number, to_number,
+                    duration or 0, recording_duration or 0, round(credits or 0.0, 4),
+                    statuses.get(status, status), contact_name, lead_name)
+
+        def generate():
+            yield call_history.HEADER_LINE.encode()
+            with registry.cursor() as cr:
+                # psycopg2's named cursor is PostgreSQL's server-side cursor (Odoo's has none).
+                with cr._cnx.cursor(name='telephony_call_history_export') as rows:
+                    rows.itersize = CSV_CHUNK_ROWS
+                    rows.execute(sql.code, sql.params)
+                    while chunk := rows.fetchmany(CSV_CHUNK_ROWS):
+                        yield call_history.csv_chunk(map(format_row, chunk)).encode()
+
+        return generate()
 
     # ------------------------------------------------------------------------------------------
     # Webhook entry points (controllers/voice.py); self is sudo: Twilio is anonymous

@@ -371,9 +371,14 @@ class SimulatedCall:
         self.run(self.request(dial.get('action'), DialCallStatus=dial_status))
 
     def callee_answers(self, seconds):
-        """Outgoing call: the person called answers and talks ``seconds``."""
+        """Outgoing call: the person called answers and talks ``seconds`` (recorded when the
+        Dial says so: Twilio reports the recording before the Dial action)."""
         dial, rest = self.expect('dial')
         self.seconds += seconds
+        if dial.get('record') and dial.get('recordingStatusCallback'):
+            self.driver.callback(dial.get('recordingStatusCallback'), self.params(
+                RecordingSid=new_sid('RE'), RecordingDuration=seconds, RecordingStatus='completed',
+                RecordingSource='DialVerb', RecordingUrl='https://api.twilio.com/rec'))
         self.run(self.request(dial.get('action'), DialCallStatus='completed',
                               DialCallSid=new_sid('CA'), DialCallDuration=seconds))
 

@@ -32,6 +32,8 @@ COUNTRY_NOT_OFFERED = _lt(
 NUMBER_TYPE_NOT_OFFERED = _lt(
     "No %(number_type)s numbers are available in country %(country_code)s. "
     "Pick another number type.")
+RECORDING_NOT_READY = _lt(
+    "The recording is not ready at the provider yet (%(status)s). It will be downloaded later.")
 INVALID_PHONE_NUMBER = _lt(
     "%(phone_number)s is not a valid phone number in international format, e.g. +14155552671.")
 

@@ -10,7 +10,11 @@ is derived from the request alone (sids are hashes, a number's sid encodes the n
 memory (who waits in a queue, which caller IDs were verified) is kept by the Odoo layer.
 """
 import hashlib
+import io
+import math
 import re
+import struct
+import wave
 
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType, geocoder
@@ -173,6 +177,15 @@ class SandboxGateway(ProviderGateway):
     def create_twiml_app(self, friendly_name, voice_url):
         return self._sid('AP', 'application', voice_url)
 
+    # Recordings
+
+    def fetch_recording(self, sid):
+        """A small generated audio file: storage counts a recording's duration, not its size."""
+        return _sandbox_audio(), 'audio/wav'
+
+    def delete_recording(self, sid):
+        return None
+
     # Helpers
 
     @classmethod
@@ -250,3 +263,16 @@ def _number_dict(sid, phone_number, friendly_name, voice_url, status_callback):
         'voice_url': voice_url,
         'status_callback': status_callback,
     }
+
+
+def _sandbox_audio(seconds=1, rate=8000, pitch=440):
+    """One second of a quiet 440 Hz tone as an 8 kHz, 16-bit mono WAV (16 KB)."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, 'wb') as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        audio.writeframes(b''.join(
+            struct.pack('<h', int(3000 * math.sin(2 * math.pi * pitch * index / rate)))
+            for index in range(seconds * rate)))
+    return buffer.getvalue()

@@ -1,0 +1,95 @@
+/** @odoo-module **/
+import { Component, onMounted, onWillStart, onWillUnmount, onWillUpdateProps, useRef, useState } from "@odoo/owl";
+import { _t } from "@web/core/l10n/translation";
+import { loadBundle } from "@web/core/assets";
+import { registry } from "@web/core/registry";
+import { useService } from "@web/core/utils/hooks";
+import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
+
+/**
+ * Recording storage usage of the Plan details tab (SPEC R5): minutes stored month by month
+ * against the plan's minutes, from `telephony.account.get_storage_usage`.
+ */
+export class StorageUsage extends Component {
+    static template = "builtin_telephony.StorageUsage";
+    static props = { ...standardWidgetProps };
+
+    setup() {
+        this.orm = useService("orm");
+        this.canvasRef = useRef("canvas");
+        this.state = useState({ usage: null });
+        this.chart = null;
+        onWillStart(async () => {
+            await loadBundle("web.chartjs_lib");
+            await this.load();
+        });
+        onWillUpdateProps(async (nextProps) => {
+            // The plan changed (the plan change reloads the record): reload the figures.
+            if (nextProps.record.data.storage_plan !== this.state.usage?.plan) {
+                await this.load(nextProps);
+                this.renderChart();
+            }
+        });
+        onMounted(() => this.renderChart());
+        onWillUnmount(() => this.chart?.destroy());
+    }
+
+    async load(props = this.props) {
+        this.state.usage = await this.orm.call("telephony.account", "get_storage_usage", [[props.record.resId]]);
+    }
+
+    get percent() {
+        const usage = this.state.usage;
+        return usage && usage.limit_minutes ? Math.min(100, (100 * usage.used_minutes) / usage.limit_minutes) : 0;
+    }
+
+    formatMinutes(value) {
+        return (value || 0).toLocaleString(undefined, { maximumFractionDigits: 1 });
+    }
+
+    renderChart() {
+        const usage = this.state.usage;
+        if (!usage || !this.canvasRef.el) {
+            return;
+        }
+        const data = {
+            labels: usage.series.map((point) => point.month),
+            datasets: [
+                {
+                    type: "bar",
+                    label: _t("Minutes recorded"),
+                    data: usage.series.map((point) => point.recorded),
+                    backgroundColor: "#17a2b8",
+                },
+                {
+                    type: "line",
+                    label: _t("Minutes stored"),
+                    data: usage.series.map((point) => point.used),
+                    borderColor: "#6f42c1",
+                    backgroundColor: "#6f42c1",
+                },
+                {
+                    type: "line",
+                    label: _t("Plan"),
+                    data: usage.series.map(() => usage.limit_minutes),
+                    borderColor: "#dc3545",
+                    borderDash: [6, 4],
+                    pointRadius: 0,
+                },
+            ],
+        };
+        if (this.chart) {
+            this.chart.data = data;
+            this.chart.update();
+            return;
+        }
+        this.chart = new Chart(this.canvasRef.el, {
+            data,
+            options: { maintainAspectRatio: false, animation: false, scales: { y: { beginAtZero: true } } },
+        });
+    }
+}
+
+registry.category("view_widgets").add("telephony_storage_usage", {
+    component: StorageUsage,
+});
