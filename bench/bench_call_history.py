@@ -1,4 +1,4 @@
-"""Call history benchmark (CONTRACTS §Benchmarks): 10k / 100k / 1M calls of one company.
+"""Call history benchmark (docs/contracts.md, benchmarks): 10k / 100k / 1M calls of one company.
 
 Measured on an Odoo started with ``--workers=2``, logged in as a telephony administrator (time
 zone Europe/Brussels), for each size:

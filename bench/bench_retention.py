@@ -1,4 +1,4 @@
-"""Recording retention benchmark (CONTRACTS §Benchmarks): 1,000,000 expired recordings.
+"""Recording retention benchmark (docs/contracts.md, benchmarks): 1,000,000 expired recordings.
 
 The recordings of one company (3-month retention) are a year old, each with its audio as an
 ``ir.attachment`` in the filestore (one shared file: the rows are what the job deletes); 1 % were

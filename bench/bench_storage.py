@@ -1,4 +1,4 @@
-"""Storage usage benchmark (CONTRACTS §Benchmarks): 1,000,000 recordings of one company.
+"""Storage usage benchmark (docs/contracts.md, benchmarks): 1,000,000 recordings of one company.
 
 Measured: the Plan details' storage chart as the OWL component obtains it,
 ``telephony.account.get_storage_usage`` through JSON-RPC on a server with ``--workers=2``,

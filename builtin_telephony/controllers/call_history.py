@@ -1,4 +1,4 @@
-"""The call history's CSV download (CONTRACTS.md, routes for the web client): thin by design.
+"""The call history's CSV download (docs/contracts.md, routes for the web client): thin by design.
 
 The model builds the query (the user's access rules, time zone and filters) and streams it; this
 route parses nothing itself and answers 400 with the reason when a parameter is wrong.

@@ -1,4 +1,4 @@
-"""Playback of recordings (CONTRACTS.md, routes for the web client): thin by design.
+"""Playback of recordings (docs/contracts.md, routes for the web client): thin by design.
 
 The audio is streamed from its attachment with HTTP Range support (seeking in the player), to
 users who may read the recording's call (``telephony.recording._get_audio_stream`` checks);

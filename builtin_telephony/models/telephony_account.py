@@ -757,7 +757,7 @@ class TelephonyAccount(models.Model):
         }
 
     def set_storage_plan(self, plan):
-        """Change the recording storage plan (the purchase summary's confirmation, SPEC R2).
+        """Change the recording storage plan (the purchase summary's confirmation, R2).
 
         Charges the new plan through the wallet now (its price less what this month's storage
         already cost; then monthly, by the storage cron). Refuses a plan smaller than the

@@ -1,5 +1,5 @@
-"""The call history (SPEC H1, H2): call types, filters, access, and the CSV download
-(CONTRACTS.md: ``GET /telephony/calls/export.csv``)."""
+"""The call history (requirements H1, H2): call types, filters, access, and the CSV download
+(docs/contracts.md: ``GET /telephony/calls/export.csv``)."""
 import csv
 import io
 import json

@@ -1,4 +1,4 @@
-"""Tours of the call history, recordings and storage in headless Chromium (SPEC H1, H2, R1, R2, R5)."""
+"""Tours of the call history, recordings and storage in headless Chromium (requirements H1, H2, R1, R2, R5)."""
 from freezegun import freeze_time
 
 from odoo import fields

@@ -1,4 +1,4 @@
-"""Recordings (SPEC R1, R3, P1): captured through real calls driven as Twilio drives them, kept by
+"""Recordings (requirements R1, R3, P1): captured through real calls driven as Twilio drives them, kept by
 Odoo as attachments by the download job, deleted at the provider, played through the
 access-checked route, discarded when the storage is full."""
 import base64
@@ -298,7 +298,7 @@ class TestRecordingDownloadFromTwilio(RecordingFixtures, TelephonyCase):
 @tagged('post_install', '-at_install')
 class TestStorageQuota(RecordingFixtures, TelephonyCase):
     """The free plan's 1,000 minutes: the recording that crosses them is discarded, and the
-    administrators are told once per filling (SPEC R3)."""
+    administrators are told once per filling (requirements R3)."""
 
     def setUp(self):
         super().setUp()

@@ -1,4 +1,4 @@
-"""Recording storage (SPEC R2, R4, R5): plans bought through the wallet, refused downgrades, the
+"""Recording storage (requirements R2, R4, R5): plans bought through the wallet, refused downgrades, the
 usage chart, and the retention job (committed batches with cron progress, resuming)."""
 import xmlrpc.client
 from unittest.mock import patch

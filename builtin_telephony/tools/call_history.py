@@ -1,4 +1,4 @@
-"""The call history's CSV (SPEC H2, CONTRACTS.md): plain Python, no ORM.
+"""The call history's CSV (requirements H2, docs/contracts.md): plain Python, no ORM.
 
 A text cell that a spreadsheet would read as a formula (leading ``=``, ``+``, ``-`` or ``@``) is
 prefixed with ``'``, as Odoo's own export does (``web/controllers/export.py``; ``@`` added). Cells

@@ -4,7 +4,7 @@ from ..models.telephony_account import STORAGE_PLAN_MINUTES, STORAGE_PLAN_PRICES
 
 
 class TelephonyStoragePlanChange(models.TransientModel):
-    """The purchase summary of a recording storage plan (SPEC R2): what the plan holds, what it
+    """The purchase summary of a recording storage plan (requirements R2): what the plan holds, what it
     costs now and monthly, and why it cannot be chosen; confirming calls ``set_storage_plan``."""
     _name = 'telephony.storage.plan.change'
     _description = "Change the recording storage plan"

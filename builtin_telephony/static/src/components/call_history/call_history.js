@@ -9,7 +9,7 @@ import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
 const PAGE_SIZE = 50;
 
 /**
- * The Call history tab (SPEC H1, H2): every call the user may see, filtered by call type, owner
+ * The Call history tab (requirements H1, H2): every call the user may see, filtered by call type, owner
  * and period (the credit analytics' presets), a play button per recorded call, and the filtered
  * list as CSV (`/telephony/calls/export.csv`, the same filters, streamed by the server).
  */

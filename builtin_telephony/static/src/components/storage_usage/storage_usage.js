@@ -7,7 +7,7 @@ import { useService } from "@web/core/utils/hooks";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
 
 /**
- * Recording storage usage of the Plan details tab (SPEC R5): minutes stored month by month
+ * Recording storage usage of the Plan details tab (requirements R5): minutes stored month by month
  * against the plan's minutes, from `telephony.account.get_storage_usage`.
  */
 export class StorageUsage extends Component {
