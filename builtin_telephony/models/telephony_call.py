@@ -278,7 +278,7 @@ class TelephonyCall(models.Model):
             [('call_id', 'in', calls.ids), ('state', '=', 'stored')], ['call_id'])
         recording_of = {recording.call_id.id: recording.id for recording in recordings}
         # The contact and lead are named only where the user may read them.
-        readable = self._history_readable(calls.partner_id) | self._history_readable(calls.lead_id)
+        contacts, leads = self._history_readable(calls.partner_id), self._history_readable(calls.lead_id)
         return {
             'length': self.search_count(domain),
             'date_from': first and fields.Date.to_string(first),
@@ -297,8 +297,8 @@ class TelephonyCall(models.Model):
                 'credits': call.credits,
                 'status': call.status,
                 'status_label': statuses.get(call.status, ''),
-                'contact': call.partner_id in readable and call.partner_id.display_name or '',
-                'lead': call.lead_id in readable and call.lead_id.display_name or '',
+                'contact': call.partner_id in contacts and call.partner_id.display_name or '',
+                'lead': call.lead_id in leads and call.lead_id.display_name or '',
                 'recording_id': recording_of.get(call.id, False),
             } for call in calls],
         }

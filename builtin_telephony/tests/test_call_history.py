@@ -81,6 +81,17 @@ class TestCallHistory(CallHistoryFixtures, TelephonyCase):
         self.assertEqual(self.ids(self.history(self.salesman)), self.outgoing.ids)
         self.assertEqual(self.history(self.salesman, call_type='incoming')['length'], 0)
 
+    def test_contact_and_lead_named_only_where_readable(self):
+        lead = self.env['crm.lead'].create({'name': "Someone else's deal"})
+        contact = self.env['res.partner'].create({'name': 'Carla Contact'})
+        self.outgoing.write({'lead_id': lead.id, 'partner_id': contact.id})
+        row = self.history(self.salesman)['records'][0]
+        self.assertEqual((row['contact'], row['lead']), ('Carla Contact', ''),
+                         "a telephony user without access to leads does not see their names")
+        self.salesman.groups_id |= self.env.ref('sales_team.group_sale_salesman_all_leads')
+        row = self.history(self.salesman)['records'][0]
+        self.assertEqual(row['lead'], "Someone else's deal")
+
     def test_filters(self):
         self.assertEqual(self.ids(self.history(call_type='missed')),
                          (self.missed | self.voicemail | self.busy).ids)
@@ -151,7 +162,8 @@ class TestCallHistoryDownload(CallHistoryFixtures, HttpCase):
         Users = cls.env['res.users'].with_context(no_reset_password=True)
         cls.admin_user = Users.create({
             'name': 'Ada Admin', 'login': 'ada', 'password': 'ada-password-1', 'tz': 'Europe/Brussels',
-            'groups_id': [(6, 0, [cls.env.ref('builtin_telephony.group_telephony_admin').id])]})
+            'groups_id': [(6, 0, [cls.env.ref('builtin_telephony.group_telephony_admin').id,
+                                  cls.env.ref('sales_team.group_sale_salesman_all_leads').id])]})
         cls.seller = Users.create({
             'name': '=Sam "Seller"', 'login': 'sam', 'password': 'sam-password-1', 'tz': 'America/New_York',
             'groups_id': [(6, 0, [cls.env.ref('builtin_telephony.group_telephony_user').id])]})
@@ -187,6 +199,7 @@ class TestCallHistoryDownload(CallHistoryFixtures, HttpCase):
     def test_user_downloads_own_calls_only(self):
         rows = self.rows(self.download('sam', 'sam-password-1'))
         self.assertEqual([row[0] for row in rows], ['2026-11-10 18:30:00'], "New York time")
+        self.assertEqual(rows[0][9:], ["'@Contact", ''], "no access to leads: the lead is not named")
         rows = self.rows(self.download('sam', 'sam-password-1', call_type='missed'))
         self.assertEqual(rows, [], "others' missed calls are not theirs to read")
 
