@@ -70,6 +70,17 @@ class ProviderGateway(ABC):
         """Make a live call continue with the TwiML at ``url``. Not called by the add-on yet:
         it is what takes a caller out of a queue for a call-back request (B3)."""
 
+    # Recordings
+
+    @abstractmethod
+    def fetch_recording(self, sid):
+        """The audio of a finished recording: ``(bytes, mimetype)``. Downloaded once into Odoo,
+        then deleted at the provider (``delete_recording``)."""
+
+    @abstractmethod
+    def delete_recording(self, sid):
+        """Delete a recording at the provider; deleting it twice is not an error."""
+
     # Applications
 
     @abstractmethod
