@@ -14,7 +14,7 @@ from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from ..models import telephony_recording
-from ..tools.provider_errors import TelephonyProviderError
+from ..tools.provider_errors import NO_ANSWER, TelephonyProviderError
 from ..tools.sandbox_gateway import SandboxGateway
 from .common import TelephonyCase
 from .prism import PrismHttpClient
@@ -59,13 +59,13 @@ class CountingGateway(SandboxGateway):
 
     def fetch_recording(self, sid):
         if self.failing:
-            raise TelephonyProviderError("Twilio did not answer in time.")
+            raise TelephonyProviderError(NO_ANSWER)
         self.fetched.append(sid)
         return super().fetch_recording(sid)
 
     def delete_recording(self, sid):
         if self.failing:
-            raise TelephonyProviderError("Twilio did not answer in time.")
+            raise TelephonyProviderError(NO_ANSWER)
         self.deleted.append(sid)
 
 

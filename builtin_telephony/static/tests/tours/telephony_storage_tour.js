@@ -14,6 +14,10 @@ registry.category("web_tour.tours").add("builtin_telephony_storage_plan", {
             run: "click",
         },
         {
+            content: "The page opens on Plan details",
+            trigger: ".o_notebook .nav-link.active:contains('Plan details')",
+        },
+        {
             content: "The storage usage: 30 minutes of the free plan's 1,000",
             trigger: ".o_telephony_storage_usage .o_telephony_storage_figures:contains('30 / 1,000 min')",
         },
