@@ -15,8 +15,9 @@ from odoo.tools.misc import file_path
 
 LANGUAGES = ('es', 'zh_CN')
 
-# %s, %d, %(name)s, %(credits).2f, %%; then {} and {name} of str.format and JS sprintf.
-PLACEHOLDER = re.compile(r'%(?:\([^)]*\))?[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]|\{[^{}\s]*\}')
+# %s, %d, %(name)s, %(credits).2f, %%; then {} and {name} of str.format and JS sprintf. No space
+# flag: "told at 80% and 100%" in a sentence that is never formatted holds no placeholder.
+PLACEHOLDER = re.compile(r'%(?:\([^)]*\))?[#0+-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]|\{[^{}\s]*\}')
 TAG = re.compile(r'</?([A-Za-z][\w-]*)')
 
 
@@ -43,6 +44,7 @@ class TestTranslationFiles(BaseCase):
         # The check below is only as good as this pattern.
         self.assertEqual(placeholders('%(credits).2f of %s, %(name)s, {} {count}, 100%%'),
                          Counter(['%(credits).2f', '%s', '%(name)s', '{}', '{count}', '%%']))
+        self.assertEqual(placeholders('told at 80% and 100%, once a day'), Counter())
         self.assertNotEqual(placeholders('%(number)s — %(price)s credits/month'),
                             placeholders('%(number)s — %(prix)s crédits/mois'))
         self.assertEqual(tags('<strong>Go</strong> <i class="fa" aria-label="x"/>'),
