@@ -48,7 +48,6 @@ REFERENCE = """
                AND date >= timezone('UTC', timezone(%(tz)s, GREATEST(bar.label, %(start)s::timestamp)))
                AND date < timezone('UTC', timezone(%(tz)s, LEAST(bar.label + %(step)s::interval,
                                                                  %(end)s::timestamp)))) AS totals
-     WHERE totals.lines > 0
   GROUP BY ROLLUP (bar.label)
   ORDER BY 1 NULLS LAST
 """

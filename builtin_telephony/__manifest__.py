@@ -47,6 +47,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
         'views/telephony_rate_views.xml',
         'views/telephony_account_views.xml',
         'views/res_config_settings_views.xml',
+        'views/payment_templates.xml',
         'views/telephony_menus.xml',
     ],
     'demo': [
@@ -57,8 +58,11 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
     ],
     'assets': {
         'web.assets_backend': [
+            'builtin_telephony/static/src/components/account_form/*',
             'builtin_telephony/static/src/components/credit_analytics/*',
+            'builtin_telephony/static/src/components/credits_field/*',
             'builtin_telephony/static/src/components/phone_field/*',
+            'builtin_telephony/static/src/components/phone_number/*',
             'builtin_telephony/static/src/softphone/*',
             'builtin_telephony/static/src/components/call_history/*',
             'builtin_telephony/static/src/components/storage_usage/*',

@@ -20,3 +20,4 @@ from . import telephony_rate
 from . import resource_calendar
 from . import payment_transaction
 from . import ir_http
+from . import res_config_settings

@@ -75,3 +75,28 @@ class ResUsers(models.Model):
             'domain': [('telephony_user_id', '=', telephony_user.id)],
             'context': {'default_telephony_user_id': telephony_user.id},
         }
+
+    # ------------------------------------------------------------------------------------------
+    # The Telephony / User access right follows the Telephony users tab (I3)
+    # ------------------------------------------------------------------------------------------
+
+    def _telephony_grant_access(self):
+        """Give the Telephony / User access right to these users (added as telephony users), so
+        that they can open Telephony and use the softphone."""
+        group = self.env.ref('builtin_telephony.group_telephony_user')
+        missing = self.filtered(lambda user: not user.share and group not in user.groups_id)
+        if missing:
+            group.sudo().write({'users': [(4, user.id) for user in missing]})
+
+    def _telephony_revoke_access(self):
+        """Take the Telephony / User access right back from these users once they are telephony
+        users of no company, unless they are telephony administrators."""
+        group = self.env.ref('builtin_telephony.group_telephony_user')
+        admin_group = self.env.ref('builtin_telephony.group_telephony_admin')
+        still_users = set(self.env['telephony.user'].sudo().search(
+            [('user_id', 'in', self.ids)]).user_id.ids)
+        revoke = self.sudo().filtered(lambda user: user.id not in still_users
+                                      and admin_group not in user.groups_id
+                                      and group in user.groups_id)
+        if revoke:
+            group.sudo().write({'users': [(3, user.id) for user in revoke]})

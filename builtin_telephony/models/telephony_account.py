@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from .. import const
 from ..tools import rating
@@ -121,7 +121,7 @@ class TelephonyAccount(models.Model):
     auto_recharge_token_id = fields.Many2one(
         'payment.token', string="Pay with", tracking=True, groups=ADMIN_GROUP,
         domain="[('partner_id', '=', company_partner_id)]",
-        help="A saved payment method of the company, charged for every auto-recharge.")
+        help="A saved payment method, charged for every auto-recharge.")
     company_partner_id = fields.Many2one(related='company_id.partner_id')
     pending_purchase_count = fields.Integer(
         "Pending purchases", compute='_compute_pending_purchases', groups=ADMIN_GROUP,
@@ -133,6 +133,7 @@ class TelephonyAccount(models.Model):
     auto_recharge_token_choice = fields.Selection(
         selection='_selection_company_tokens', string="Pay with ", groups=ADMIN_GROUP,
         compute='_compute_auto_recharge_token_choice', inverse='_inverse_auto_recharge_token_choice')
+    has_payment_tokens = fields.Boolean(compute='_compute_has_payment_tokens')
     auto_recharge_notified_reference = fields.Char(
         readonly=True, copy=False, groups=ADMIN_GROUP,
         help="The shortage for which administrators were last told that no auto-recharge "
@@ -147,6 +148,17 @@ class TelephonyAccount(models.Model):
     telephony_group_ids = fields.One2many('telephony.group', 'account_id', string="Telephony groups")
     blocked_number_ids = fields.One2many('telephony.blocked.number', 'account_id',
                                          string="Block list")
+    # What the numbers' monthly job charges next (I8): never a surprise.
+    next_charge_date = fields.Date("Next monthly charge", compute='_compute_next_charge')
+    next_charge_credits = fields.Float("Credits of the next monthly charge", digits=(16, 2),
+                                       compute='_compute_next_charge')
+    next_charge_summary = fields.Char(compute='_compute_next_charge')
+    monthly_numbers_credits = fields.Float("Numbers per month", digits=(16, 2),
+                                           compute='_compute_next_charge')
+    admin_names = fields.Char(
+        "Telephony administrators", compute='_compute_admin_names',
+        help="Who may open this page and change it: the users with the Telephony / "
+             "Administrator access right in this company.")
 
     _sql_constraints = [
         ('company_uniq', 'unique(company_id)', "A company has one telephony account."),
@@ -155,6 +167,43 @@ class TelephonyAccount(models.Model):
     # ------------------------------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------------------------------
+
+    @api.depends('company_id')
+    @api.depends_context('allowed_company_ids')
+    def _compute_display_name(self):
+        # The page's name, as a settings page is named; the company only when there are several.
+        several = len(self.env.user.company_ids) > 1
+        for account in self:
+            account.display_name = _("Built-in Telephony (%(company)s)", company=account.company_id.name) \
+                if several else _("Built-in Telephony")
+
+    def _compute_next_charge(self):
+        today = fields.Date.context_today(self)
+        for account in self:
+            numbers = account.number_ids
+            # paid_until is the day the next month is charged; a number recorded without a
+            # purchase (no paid_until) is charged by the next run of the monthly job.
+            due = {number: max(number.paid_until or today, today) for number in numbers}
+            account.monthly_numbers_credits = sum(numbers.mapped('monthly_price'))
+            if not due:
+                account.next_charge_date = False
+                account.next_charge_credits = 0.0
+                account.next_charge_summary = False
+                continue
+            date = min(due.values())
+            charged = numbers.filtered(lambda number: due[number] == date)
+            account.next_charge_date = date
+            account.next_charge_credits = sum(charged.mapped('monthly_price'))
+            account.next_charge_summary = _(
+                "%(credits).2f credits on %(date)s for %(numbers)s",
+                credits=account.next_charge_credits,
+                date=format_date(account.env, date),
+                numbers=", ".join(charged.mapped('display_name')))
+
+    def _compute_admin_names(self):
+        for account in self:
+            account.admin_names = ", ".join(
+                account._telephony_admins().filtered('active').sorted('name').mapped('name'))
 
     @api.depends('webhook_base_url')
     def _compute_webhook_urls(self):
@@ -177,19 +226,35 @@ class TelephonyAccount(models.Model):
         return self.env['telephony.wallet.transaction']._balances(self).get(self.id, 0.0)
 
     @api.model
+    def _usable_payment_tokens(self, company=None):
+        """The saved payment methods that may pay for the credits of ``company`` (default: the
+        current one), sudo: the company's own, and those saved while buying its credits on the
+        payment page ("Save my payment details", I5), which belong to the buyer's partner."""
+        company = company or self.env.company
+        Token = self.env['payment.token'].sudo()
+        saved_on_purchases = self.env['payment.transaction'].sudo().search([
+            ('telephony_account_id.company_id', '=', company.id), ('token_id', '!=', False),
+        ]).token_id
+        return Token.search([
+            '|', ('partner_id', '=', company.partner_id.id), ('id', 'in', saved_on_purchases.ids),
+            ('provider_id.state', 'in', ('enabled', 'test')),
+        ])
+
+    @api.model
     def _selection_company_tokens(self):
-        """``[(token id, name)]``: the saved payment methods of the current company's partner.
+        """``[(token id, name)]``: the saved payment methods that may pay for credits.
 
         Only telephony administrators see them (they choose what pays); for anyone else the
         selection is empty, so that ``fields_get`` does not list the company's cards.
         """
         if not (self.env.su or self.env.user.has_group(ADMIN_GROUP)):
             return []
-        tokens = self.env['payment.token'].sudo().search([
-            ('partner_id', '=', self.env.company.partner_id.id),
-            ('provider_id.state', 'in', ('enabled', 'test')),
-        ])
-        return [(str(token.id), '%s (%s)' % (token.display_name, token.provider_id.name)) for token in tokens]
+        return [(str(token.id), '%s (%s)' % (token.display_name, token.provider_id.name))
+                for token in self._usable_payment_tokens()]
+
+    def _compute_has_payment_tokens(self):
+        for account in self:
+            account.has_payment_tokens = bool(self._usable_payment_tokens(account.company_id))
 
     def _compute_pending_purchases(self):
         Payment = self.env['payment.transaction'].sudo()
@@ -232,7 +297,18 @@ class TelephonyAccount(models.Model):
 
     @api.model
     def action_open_account(self):
-        """The Telephony menu: the Built-in Telephony page of the current company."""
+        """The Telephony menu: the Built-in Telephony page of the current company.
+
+        Telephony administrators get the page; telephony users (salespeople who follow its
+        address) get it with only what it is and who may open it; anyone else is told so.
+        """
+        if not self.env.user.has_group('builtin_telephony.group_telephony_user'):
+            admins = self._get_for_company().sudo()._telephony_admins().filtered('active')
+            raise UserError(_(
+                "Built-in Telephony is where telephony administrators set up telephony: the "
+                "provider, phone numbers, call flows, telephony users and credits. Only users with "
+                "the Telephony / Administrator access right may open it; ask one of them (%(admins)s).",
+                admins=", ".join(admins.sorted('name').mapped('name'))))
         account = self._get_for_company()
         return {
             'type': 'ir.actions.act_window',

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools.phone import country_prefix, is_withheld, possible_e164, to_e164
+from ..tools.phone import country_prefix, format_international, is_withheld, possible_e164, to_e164
 
 # N6: no outgoing calls to China, whatever else is configured.
 FORBIDDEN_DESTINATION_PREFIXES = {86}
@@ -29,12 +29,23 @@ class TelephonyBlockedNumber(models.Model):
     withheld = fields.Boolean(
         "Caller ID withheld",
         help="Blocks the callers who withhold their number (anonymous, restricted, unknown).")
+    phone_number_display = fields.Char("Number (formatted)", compute='_compute_phone_number_display')
     note = fields.Char()
 
     # The unique constraint's index, (company_id, phone_number), is the one is_blocked() uses.
     _sql_constraints = [
         ('phone_company_uniq', 'unique(company_id, phone_number)', "This number is already blocked."),
     ]
+
+    @api.depends('phone_number')
+    def _compute_phone_number_display(self):
+        for blocked in self:
+            blocked.phone_number_display = format_international(blocked.phone_number)
+
+    @api.depends('phone_number')
+    def _compute_display_name(self):
+        for blocked in self:
+            blocked.display_name = format_international(blocked.phone_number)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -1,6 +1,7 @@
+import email.utils
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 import pytz
@@ -16,7 +17,7 @@ from odoo.tools import SQL
 from .. import const
 from ..tools import call_history, rating, speech, twiml, wallet_periods
 from ..tools.flow import FlowError, runtime
-from ..tools.phone import number_type_of, to_e164
+from ..tools.phone import format_international, number_type_of, to_e164
 from .flow_context import FlowContext
 
 _logger = logging.getLogger(__name__)
@@ -64,6 +65,9 @@ class TelephonyCall(models.Model):
     status = fields.Selection(CALL_STATUSES, required=True, default='ringing', index=True)
     from_number = fields.Char("From", readonly=True, index=True)
     to_number = fields.Char("To", readonly=True, index=True)
+    # How a person reads them (I6): international format; the data and searches keep E.164.
+    from_number_display = fields.Char("From (formatted)", compute='_compute_numbers_display')
+    to_number_display = fields.Char("To (formatted)", compute='_compute_numbers_display')
     number_id = fields.Many2one('telephony.number', string="Our number", readonly=True,
                                 ondelete='set null', index='btree_not_null')
     company_id = fields.Many2one('res.company', required=True, index=True, readonly=True,
@@ -115,10 +119,17 @@ class TelephonyCall(models.Model):
     ]
 
     @api.depends('from_number', 'to_number')
+    def _compute_numbers_display(self):
+        for call in self:
+            call.from_number_display = format_international(call.from_number)
+            call.to_number_display = format_international(call.to_number)
+
+    @api.depends('from_number', 'to_number')
     def _compute_display_name(self):
         # The breadcrumb and the links read "who called whom", not the provider's CallSid.
         for call in self:
-            call.display_name = f"{call.from_number or '?'} → {call.to_number or '?'}"
+            call.display_name = "%s → %s" % (format_international(call.from_number) or '?',
+                                             format_international(call.to_number) or '?')
 
     def _softphone_summary(self):
         """A call as the softphone's recent calls list it: the other party's number and the
@@ -660,7 +671,9 @@ class TelephonyCall(models.Model):
 
     def _add_steps(self, log, user=None):
         self.ensure_one()
-        now = fields.Datetime.now()
+        # Never before what Twilio's callbacks already dated (answer, the agent's end): the
+        # path reads in the same time as the call's start, answer and end.
+        now = max([fields.Datetime.now()] + [date for date in (self.answer_date, self.agent_end_date) if date])
         self.env['telephony.call.step'].create([{
             'call_id': self.id,
             'date': now,
@@ -698,8 +711,8 @@ class TelephonyCall(models.Model):
             return
         if twilio_status not in ENDED:
             return
-        values = {'end_date': fields.Datetime.now(), 'queue_name': False,
-                  'duration': int(params.get('CallDuration') or 0)}
+        values = {'end_date': max(_twilio_time(params), call.start_date, call.answer_date or call.start_date),
+                  'queue_name': False, 'duration': int(params.get('CallDuration') or 0)}
         if call.status not in DECIDED:
             values['status'] = call._final_status(twilio_status)
         call.write(values)
@@ -768,10 +781,10 @@ class TelephonyCall(models.Model):
         leg_sid = params.get('CallSid')
         if leg_status == 'in-progress' and not call.answered_leg_sid:
             call.write({'answered_leg_sid': leg_sid, 'user_id': telephony_user.user_id.id,
-                        'answer_date': fields.Datetime.now(), 'status': 'in_progress'})
+                        'answer_date': max(_twilio_time(params), call.start_date), 'status': 'in_progress'})
             call._add_steps([runtime.LogEntry('', '', const.STEP_ANSWERED)], user=telephony_user.user_id)
         elif leg_status in ENDED and leg_sid == call.answered_leg_sid and not call.agent_end_date:
-            call.agent_end_date = fields.Datetime.now()
+            call.agent_end_date = max(_twilio_time(params), call.answer_date or call.start_date)
             call._connect_next_caller(account, telephony_user.user_id)
 
     def _connect_next_caller(self, account, user):
@@ -899,3 +912,23 @@ class TelephonyCall(models.Model):
             })
             call._after_end(account)
         return twiml.hang_up()
+
+
+def _twilio_time(params):
+    """When Twilio says a status callback's event happened: its ``Timestamp`` parameter (RFC 2822,
+    ``Tue, 01 Dec 2026 10:15:42 +0000``) as a naive UTC datetime, or now when it has none.
+
+    The request is signed, so the time is Twilio's; a callback delivered late (retries, a busy
+    server) keeps the time of the event, and a call's start, answer and end are its own.
+    """
+    value = params.get('Timestamp')
+    if value:
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            moment = None
+        if moment is not None:
+            if moment.tzinfo:
+                moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+            return moment.replace(microsecond=0)
+    return fields.Datetime.now()

@@ -107,7 +107,7 @@ class TelephonyNumber(models.Model):
             except TelephonyProviderError:
                 _logger.exception("Could not release %s after a failed purchase", phone_number)
             raise
-        account.message_post(body=_("Phone number %(number)s bought (%(price)s credits per month).",
+        account.message_post(body=_("Phone number %(number)s bought (%(price).2f credits per month).",
                                     number=number.display_name, price=number.monthly_price))
         return number
 
@@ -160,7 +160,7 @@ class TelephonyNumber(models.Model):
         self.account_id._charge(
             'number', self.monthly_price, 'number-%s-%s' % (self.id, start.isoformat()),
             number_id=self.id,
-            description=_("%(number)s, month from %(start)s", number=self.phone_number,
+            description=_("%(number)s, month from %(start)s", number=self.display_name,
                           start=fields.Date.to_string(start)))
         # Counted from the purchase date, not from the previous month, so that a short month
         # does not move the anniversary for good (31 Jan → 29 Feb → 31 Mar).

@@ -234,9 +234,17 @@ class TelephonyUser(models.Model):
         for vals in vals_list:
             if vals.get('availability') == 'available':
                 vals.setdefault('signed_in_at', now)
-        return super().create(vals_list)
+        telephony_users = super().create(vals_list)
+        telephony_users.user_id._telephony_grant_access()
+        return telephony_users
 
     def write(self, vals):
+        if 'user_id' in vals:
+            previous = self.user_id
+            result = super().write(vals)
+            self.user_id._telephony_grant_access()
+            (previous - self.user_id)._telephony_revoke_access()
+            return result
         if vals.get('availability') not in ('available', 'offline'):
             return super().write(vals)
         # Sign-in order is the order in which users *became* available: writing "available"
@@ -245,6 +253,12 @@ class TelephonyUser(models.Model):
         result = super().write(vals)
         signed_in_at = fields.Datetime.now() if vals['availability'] == 'available' else False
         super(TelephonyUser, changing).write({'signed_in_at': signed_in_at})
+        return result
+
+    def unlink(self):
+        users = self.user_id
+        result = super().unlink()
+        users._telephony_revoke_access()
         return result
 
     @api.ondelete(at_uninstall=False)

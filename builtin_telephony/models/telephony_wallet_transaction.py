@@ -259,6 +259,7 @@ class TelephonyWalletTransaction(models.Model):
         # One range scan of the (account_id, date, kind, credits) index per bar: the bars' bounds
         # are converted from the user's time zone once each, never a ledger line's date; the
         # week and month bars are labelled by their first day, even before the period's start.
+        # Every bar of the period is there, empty ones too, so that the axis reads as a calendar.
         self.env.cr.execute(SQL(
             """
             SELECT bar.label::date, totals.purchased, totals.used
@@ -272,7 +273,6 @@ class TelephonyWalletTransaction(models.Model):
                        AND date >= timezone('UTC', timezone(%(tz)s, GREATEST(bar.label, %(start)s::timestamp)))
                        AND date < timezone('UTC', timezone(%(tz)s, LEAST(bar.label + %(step)s::interval,
                                                                          %(end)s::timestamp)))) AS totals
-             WHERE totals.lines > 0
           ORDER BY 1
             """, bucket=bucket, step=f'1 {bucket}', tz=tz, purchased=PURCHASED_KINDS,
             used=USED_KINDS, account=account.id, start=start, end=end))

@@ -131,6 +131,22 @@ class TestCallFlows(HttpCase, FlowCase):
         self.assertEqual(record.step_ids.filtered(lambda s: s.event == 'answered').user_id,
                          self.alice.user_id)
 
+    def test_start_answer_and_end_are_the_call_s_own_times(self):
+        """Twilio's status callbacks carry the time of their event (Timestamp): a call of two
+        and a half minutes reads so, however fast the callbacks arrive."""
+        call = self.call_in()
+        call.press('1')
+        before_answer = call.seconds
+        call.answer_and_talk(self.alice.client_identity, seconds=150)
+        record = self.record(call)
+        self.assertEqual(record.duration, call.seconds)
+        answered = (record.answer_date - record.start_date).total_seconds()
+        lasted = (record.end_date - record.start_date).total_seconds()
+        self.assertAlmostEqual(answered, before_answer, delta=2)
+        self.assertAlmostEqual(lasted, call.seconds, delta=2)
+        self.assertLess(record.start_date, record.answer_date)
+        self.assertLess(record.answer_date, record.end_date)
+
     def test_free_user_does_not_answer_then_voicemail_left(self):
         call = self.call_in()
         call.press('1')

@@ -11,5 +11,5 @@ class TestPhoneNumbersTour(HttpCase):
         self.start_tour('/odoo', 'builtin_telephony_phone_numbers', login='admin')
         self.assertFalse(account.number_ids.filtered(lambda number: number.number_type == 'toll_free'))
         log = account.message_ids.mapped('body')
-        self.assertTrue(any('bought (3.0 credits per month)' in body for body in log), log)
+        self.assertTrue(any('bought (3.00 credits per month)' in body for body in log), log)
         self.assertTrue(any('deleted and released' in body for body in log), log)

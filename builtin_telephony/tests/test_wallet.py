@@ -400,8 +400,14 @@ class TestCreditAnalytics(TelephonyCase):
             custom = account.get_credit_analytics('custom', '2025-03-31', '2025-04-01')
         self.assertEqual((month['purchased'], month['used']), (30, 5.0))  # 2.5 - 0.5 refunded + 3
         self.assertEqual((month['date_from'], month['date_to'], month['bucket']), ('2025-04-01', '2025-04-30', 'day'))
+        # One bar per day of the month, empty days included (the axis reads as a calendar).
         self.assertEqual([point['label'] for point in month['series']],
-                         ['2025-04-01', '2025-04-02', '2025-04-15', '2025-04-20'])
+                         ['2025-04-%02d' % day for day in range(1, 31)])
+        used = {point['label']: point['used'] for point in month['series'] if point['used']}
+        self.assertEqual(used, {'2025-04-01': 2.5, '2025-04-02': -0.5, '2025-04-20': 3})
+        self.assertEqual([point['label'] for point in quarter['series']][:3],
+                         ['2025-03-31', '2025-04-07', '2025-04-14'])  # weeks, labelled by their Monday
+        self.assertEqual(len(quarter['series']), 14)
         self.assertEqual((last_month['purchased'], last_month['used']), (100, 0))
         self.assertEqual((quarter['purchased'], quarter['used']), (30, 30.0))
         self.assertEqual((custom['purchased'], custom['used']), (100, 2.5))

@@ -21,9 +21,11 @@ It behaves as Twilio's voice platform does (https://www.twilio.com/docs/voice/tw
 Nothing of the add-on is called directly: the tests see what a caller hears and what the
 database keeps.
 """
+import email.utils
 import hashlib
 import itertools
 import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta, timezone
 
 from twilio.request_validator import RequestValidator
 
@@ -166,11 +168,16 @@ class SimulatedCall:
         self.ended = False
         self.final_status = None
         self.seconds = 0         # simulated call time, for durations
+        self.started = datetime.now(timezone.utc).replace(microsecond=0)
         self.legs = {}           # client identity → leg sid of the current <Dial>
         self.answered_by = None
         self.rejected = None
 
     # -- Requests ------------------------------------------------------------------------
+
+    def timestamp(self):
+        """The ``Timestamp`` of a status callback: the call's start plus the simulated time."""
+        return email.utils.format_datetime(self.started + timedelta(seconds=self.seconds))
 
     def params(self, **extra):
         params = {
@@ -257,7 +264,7 @@ class SimulatedCall:
         self.final_status = status
         self.driver.leave_queue(self)
         self.driver.callback(self.driver.account.status_webhook_url, self.params(
-            CallStatus=status, CallDuration=self.seconds if answered else 0,
+            CallStatus=status, CallDuration=self.seconds if answered else 0, Timestamp=self.timestamp(),
             Duration=max(1, self.seconds // 60) if answered else 0,
             CallbackSource='call-progress-events', SequenceNumber=0))
 
@@ -332,7 +339,7 @@ class SimulatedCall:
         if client.get('statusCallback'):
             self.driver.callback(client.get('statusCallback'), self.params(
                 CallSid=leg, ParentCallSid=self.sid, CallStatus=status, To='client:' + identity,
-                Direction='outbound-dial', **extra))
+                Direction='outbound-dial', Timestamp=self.timestamp(), **extra))
 
     def answer(self, identity):
         """``identity``'s softphone answers; the others stop ringing."""

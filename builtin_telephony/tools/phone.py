@@ -75,7 +75,9 @@ def country_prefix(e164):
 
 
 def format_international(e164):
-    """``+14155550100`` → ``+1 415-555-0100``; anything unparsable is returned as is."""
+    """``+14155550100`` → ``+1 415-555-0100``: how a person reads a number (I6); the data keeps
+    E.164. Anything that does not parse (``client:…`` identities, withheld callers) is returned
+    as is."""
     if not e164:
         return e164 or ''
     try:

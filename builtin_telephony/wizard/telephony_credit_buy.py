@@ -124,7 +124,7 @@ class TelephonyCreditBuy(models.TransientModel):
         """
         account = self.account_id.sudo()
         token = self.env['payment.token'].sudo().browse(int(self.token_choice))
-        if token.partner_id != self.company_id.partner_id:
+        if token not in account._usable_payment_tokens(self.company_id):
             raise UserError(_("Choose one of the company's saved payment methods."))
         Payment = self.env['payment.transaction'].sudo()
         tx = Payment.search([('reference', '=', self.payment_reference)], limit=1)

@@ -34,6 +34,7 @@ class TelephonyNumberBuy(models.TransientModel):
         domain="[('wizard_id', '=', id)]")
 
     phone_number = fields.Char(related='line_id.phone_number')
+    phone_number_display = fields.Char("Phone number", related='line_id.phone_number_display')
     address_requirements = fields.Selection(related='line_id.address_requirements')
     address_partner_id = fields.Many2one(
         'res.partner', string="Registered address",
@@ -108,7 +109,7 @@ class TelephonyNumberBuy(models.TransientModel):
 
     def action_next(self):
         self.ensure_one()
-        if not self.line_id:
+        if not self.line_id or self.line_id.wizard_id != self:
             raise UserError(_("Choose one of the available numbers first."))
         self.step = 'summary'
         return self._reopen()
@@ -163,6 +164,19 @@ class TelephonyNumberBuyLine(models.TransientModel):
     address_requirements = fields.Selection(
         [('none', "None"), ('any', "An address anywhere"), ('local', "An address in the country"),
          ('foreign', "An address outside the country")], default='none', required=True)
+
+    phone_number_display = fields.Char("Number", compute='_compute_phone_number_display')
+
+    @api.depends('phone_number')
+    def _compute_phone_number_display(self):
+        for line in self:
+            line.phone_number_display = format_international(line.phone_number)
+
+    def action_choose(self):
+        """The "Choose" button of a search result: on to the purchase summary with it."""
+        self.ensure_one()
+        self.wizard_id.line_id = self
+        return self.wizard_id.action_next()
 
     @api.depends('phone_number', 'region', 'locality', 'monthly_price')
     def _compute_display_name(self):

@@ -47,18 +47,20 @@ registry.category("web_tour.tours").add("builtin_telephony_phone_numbers", {
             run: "click",
         },
         {
-            content: "Pick the second number offered",
-            trigger: ".modal .o_field_widget[name=line_id] .o_radio_item:eq(1) input",
+            content: "The numbers offered are listed in international format, with their price",
+            trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:eq(1) td:contains('+1 8'):not(:contains('+18'))",
+        },
+        {
+            content: "Choose the second number offered",
+            trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:eq(1) button[name=action_choose]",
             run: "click",
         },
         {
-            content: "Next",
-            trigger: ".modal footer button:contains('Next')",
-            run: "click",
-        },
-        {
-            content: "The purchase summary shows the monthly price",
+            content: "The purchase summary shows the number in international format",
             trigger: ".modal h3:contains('Purchase summary')",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=phone_number_display]:contains('+1 8')",
         },
         {
             trigger: ".modal .o_field_widget[name=monthly_price]:contains('3.00')",
@@ -67,6 +69,10 @@ registry.category("web_tour.tours").add("builtin_telephony_phone_numbers", {
             content: "Continue",
             trigger: ".modal footer button:contains('Continue')",
             run: "click",
+        },
+        {
+            content: "The confirmation names the number in international format",
+            trigger: ".modal .alert-warning strong:contains('+1 8')",
         },
         {
             content: "Confirm the purchase",

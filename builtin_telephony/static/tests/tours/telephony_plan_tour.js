@@ -15,7 +15,7 @@ registry.category("web_tour.tours").add("builtin_telephony_plan_details", {
         },
         {
             content: "Open Built-in Telephony",
-            trigger: ".o_main_navbar a:contains('Built-in Telephony'), .o_form_view .oe_title h1:contains('Built-in Telephony')",
+            trigger: ".o_main_navbar a:contains('Built-in Telephony'), .o_breadcrumb .active:contains('Built-in Telephony')",
             run: "click",
         },
         {
@@ -79,12 +79,12 @@ registry.category("web_tour.tours").add("builtin_telephony_plan_details", {
         {
             content: "Recharge below 5 credits",
             trigger: ".o_field_widget[name=auto_recharge_min] input",
-            run: "edit 5 && click .o_form_view .oe_title h1",
+            run: "edit 5 && click .o_telephony_available_credits",
         },
         {
             content: "Add 30 credits",
             trigger: ".o_field_widget[name=auto_recharge_amount] input",
-            run: "edit 30 && click .o_form_view .oe_title h1",
+            run: "edit 30 && click .o_telephony_available_credits",
         },
         {
             content: "Pay the recharges with the company's saved card",

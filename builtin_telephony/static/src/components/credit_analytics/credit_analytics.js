@@ -84,13 +84,32 @@ export class CreditAnalytics extends Component {
         return formatDate(deserializeDate(value));
     }
 
+    formatDay(value) {
+        return formatDate(deserializeDate(value));
+    }
+
+    /**
+     * The label of a bar: the server sends every day (week, month) of the period, labelled by
+     * its first day; the axis names them as a calendar does.
+     */
+    formatLabel(label, bucket) {
+        const date = deserializeDate(label);
+        if (bucket === "month") {
+            return date.toFormat("MMM yyyy");
+        }
+        if (bucket === "week") {
+            return _t("Week of %s", date.toFormat("d MMM"));
+        }
+        return date.toFormat("d MMM");
+    }
+
     renderChart() {
         const figures = this.state.figures;
         if (!figures || !this.canvasRef.el) {
             return;
         }
         const data = {
-            labels: figures.series.map((point) => point.label),
+            labels: figures.series.map((point) => this.formatLabel(point.label, figures.bucket)),
             datasets: [
                 { label: _t("Credits purchased"), data: figures.series.map((p) => p.purchased), backgroundColor: "#28a745" },
                 { label: _t("Credits used"), data: figures.series.map((p) => p.used), backgroundColor: "#dc3545" },
@@ -107,7 +126,11 @@ export class CreditAnalytics extends Component {
             options: {
                 maintainAspectRatio: false,
                 animation: false,
-                scales: { y: { beginAtZero: true } },
+                scales: {
+                    // Every period on the axis, none skipped (a month is 28 to 31 bars).
+                    x: { ticks: { autoSkip: false, maxRotation: 90, minRotation: 0 } },
+                    y: { beginAtZero: true },
+                },
             },
         });
     }
