@@ -133,7 +133,7 @@ class TelephonyAccount(models.Model):
     auto_recharge_token_choice = fields.Selection(
         selection='_selection_company_tokens', string="Pay with ", groups=ADMIN_GROUP,
         compute='_compute_auto_recharge_token_choice', inverse='_inverse_auto_recharge_token_choice')
-    has_payment_tokens = fields.Boolean(compute='_compute_has_payment_tokens')
+    has_payment_tokens = fields.Boolean(compute='_compute_has_payment_tokens', groups=ADMIN_GROUP)
     auto_recharge_notified_reference = fields.Char(
         readonly=True, copy=False, groups=ADMIN_GROUP,
         help="The shortage for which administrators were last told that no auto-recharge "
@@ -149,12 +149,12 @@ class TelephonyAccount(models.Model):
     blocked_number_ids = fields.One2many('telephony.blocked.number', 'account_id',
                                          string="Block list")
     # What the numbers' monthly job charges next (I8): never a surprise.
-    next_charge_date = fields.Date("Next monthly charge", compute='_compute_next_charge')
+    next_charge_date = fields.Date("Next monthly charge", compute='_compute_next_charge', groups=ADMIN_GROUP)
     next_charge_credits = fields.Float("Credits of the next monthly charge", digits=(16, 2),
-                                       compute='_compute_next_charge')
-    next_charge_summary = fields.Char(compute='_compute_next_charge')
+                                       compute='_compute_next_charge', groups=ADMIN_GROUP)
+    next_charge_summary = fields.Char(compute='_compute_next_charge', groups=ADMIN_GROUP)
     monthly_numbers_credits = fields.Float("Numbers per month", digits=(16, 2),
-                                           compute='_compute_next_charge')
+                                           compute='_compute_next_charge', groups=ADMIN_GROUP)
     admin_names = fields.Char(
         "Telephony administrators", compute='_compute_admin_names',
         help="Who may open this page and change it: the users with the Telephony / "

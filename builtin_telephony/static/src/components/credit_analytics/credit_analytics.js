@@ -84,10 +84,6 @@ export class CreditAnalytics extends Component {
         return formatDate(deserializeDate(value));
     }
 
-    formatDay(value) {
-        return formatDate(deserializeDate(value));
-    }
-
     /**
      * The label of a bar: the server sends every day (week, month) of the period, labelled by
      * its first day; the axis names them as a calendar does.
