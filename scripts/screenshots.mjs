@@ -66,6 +66,23 @@ await page.waitForSelector(".o_form_view");
 await page.waitForTimeout(800);
 await page.screenshot({ path: `${out}call_form.png`, fullPage: false });
 console.log("docs/screenshots/call_form.png");
+// Buying a number: the numbers offered, as a list to choose from.
+await page.goto(`${base}/odoo/telephony`);
+await page.waitForSelector(".o_form_view .o_notebook");
+await page.locator(".o_notebook .nav-link", { hasText: "Phone numbers" }).first().click();
+await page.locator("button", { hasText: "Buy a number" }).first().click();
+await page.locator(".modal button", { hasText: "Search numbers" }).click();
+await page.waitForSelector(".modal .o_field_widget[name=line_ids] .o_data_row");
+await page.waitForTimeout(800);
+await page.screenshot({ path: `${out}buy_number.png`, fullPage: false });
+console.log("docs/screenshots/buy_number.png");
+await page.keyboard.press("Escape");
+// Settings › Telephony: what an administrator looks for there.
+await page.goto(`${base}/odoo/settings#builtin_telephony`);
+await page.waitForSelector("text=Who may use telephony");
+await page.waitForTimeout(800);
+await page.screenshot({ path: `${out}settings_telephony.png`, fullPage: false });
+console.log("docs/screenshots/settings_telephony.png");
 // The page in the source documents' languages, Spanish and Simplified Chinese: the language is
 // installed when the database lacks it, the admin reads the page in it, then English again.
 const rpc = (model, method, args, kwargs = {}) => page.evaluate(async (params) => {

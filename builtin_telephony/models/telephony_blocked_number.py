@@ -42,11 +42,6 @@ class TelephonyBlockedNumber(models.Model):
         for blocked in self:
             blocked.phone_number_display = format_international(blocked.phone_number)
 
-    @api.depends('phone_number')
-    def _compute_display_name(self):
-        for blocked in self:
-            blocked.display_name = format_international(blocked.phone_number)
-
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -74,7 +69,8 @@ class TelephonyBlockedNumber(models.Model):
     @api.depends('phone_number', 'withheld')
     def _compute_display_name(self):
         for blocked in self:
-            blocked.display_name = _("Caller ID withheld") if blocked.withheld else blocked.phone_number
+            blocked.display_name = _("Caller ID withheld") if blocked.withheld \
+                else format_international(blocked.phone_number)
 
     @api.model
     def _normalize(self, phone_number, company):

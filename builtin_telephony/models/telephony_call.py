@@ -35,7 +35,8 @@ DECIDED = ('rejected', 'blocked', 'failed', 'voicemail', 'callback')
 # search that finds it: one query.
 WEBHOOK_FIELDS = ['status', 'direction', 'company_id', 'flow_version_id', 'user_id', 'answer_date',
                   'end_date', 'flow_outcome', 'answered_leg_sid', 'agent_end_date', 'queue_name',
-                  'queue_state', 'duration', 'provider_sid', 'number_id', 'to_number', 'credits']
+                  'queue_state', 'duration', 'provider_sid', 'number_id', 'to_number', 'credits',
+                  'start_date']
 # <Dial> outcome of an outgoing call → its status.
 OUTBOUND_DIAL_STATUS = {'completed': 'completed', 'answered': 'completed', 'busy': 'busy',
                         'no-answer': 'missed', 'canceled': 'missed', 'failed': 'failed'}
