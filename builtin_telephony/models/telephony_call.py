@@ -270,7 +270,8 @@ class TelephonyCall(models.Model):
         for administrators), filtered like ``_history_domain``, newest first.
 
         :return: ``{'length', 'date_from', 'date_to', 'export_url', 'records': [{'id',
-            'start_date' (UTC), 'call_type', 'call_type_label', 'user', 'from_number', 'to_number',
+            'start_date' (UTC), 'call_type', 'call_type_label', 'user', 'from_number', 'to_number'
+            (E.164) and their ``_display`` (international format),
             'duration', 'recording_duration', 'credits', 'status', 'status_label', 'contact',
             'lead', 'recording_id'}]}``
         """
@@ -304,6 +305,8 @@ class TelephonyCall(models.Model):
                 'user': call.user_id.sudo().name or '',
                 'from_number': call.from_number or '',
                 'to_number': call.to_number or '',
+                'from_number_display': format_international(call.from_number),
+                'to_number_display': format_international(call.to_number),
                 'duration': call.duration,
                 'recording_duration': call.recording_duration,
                 'credits': call.credits,

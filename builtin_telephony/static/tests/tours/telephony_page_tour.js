@@ -242,6 +242,14 @@ registry.category("web_tour.tours").add("builtin_telephony_numbers_formatted", {
             trigger: ".o_field_widget[name=blocked_number_ids] .o_data_row:contains('+1 415-555-0166'):not(:contains('+14155550166'))",
         },
         {
+            content: "The Call history tab",
+            trigger: ".o_notebook .nav-link:contains('Call history')",
+            run: "click",
+        },
+        {
+            trigger: ".o_telephony_history_row:contains('+1 202-555-0143'):contains('+1 415-555-0142'):not(:contains('+12025550143'))",
+        },
+        {
             content: "The calls list",
             trigger: ".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_calls']",
             run: "click",
