@@ -43,6 +43,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
         'views/telephony_flow_views.xml',
         'wizard/telephony_flow_transfer_views.xml',
         'views/telephony_call_views.xml',
+        'data/telephony_voicemail_templates.xml',
         'views/telephony_wallet_views.xml',
         'views/telephony_rate_views.xml',
         'views/telephony_account_views.xml',

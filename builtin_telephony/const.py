@@ -60,6 +60,8 @@ STEP_NO_FLOW = 'no_flow'
 STEP_NO_CREDIT = 'no_credit'
 STEP_NOT_ALLOWED = 'not_allowed'
 STEP_DESTINATION_REFUSED = 'destination_refused'
+STEP_COUNTRY_REFUSED = 'country_refused'
+STEP_SPEND_LIMIT = 'spend_limit'
 STEP_NO_CALLER_ID = 'no_caller_id'
 STEP_DIALING = 'dialing'
 
@@ -87,6 +89,8 @@ STEP_EVENT_LABELS = {
     STEP_NO_CREDIT: _lt("Refused: not enough credits"),
     STEP_NOT_ALLOWED: _lt("Refused: outgoing calls are not allowed for this user"),
     STEP_DESTINATION_REFUSED: _lt("Refused: this destination cannot be called"),
+    STEP_COUNTRY_REFUSED: _lt("Refused: outgoing calls may not reach this country"),
+    STEP_SPEND_LIMIT: _lt("Refused: the daily limit of outgoing calls is reached"),
     STEP_NO_CALLER_ID: _lt("Refused: no outgoing caller ID"),
     STEP_DIALING: _lt("Dialing"),
 }

@@ -41,20 +41,37 @@ def place_calls(env, driver):
     contacts += ['+12025550143', '+12025550144'][len(contacts):]
     prospects = prospects or ['+12025550145']
 
-    # A customer asks for their sales rep, who answers and talks for two and a half minutes.
-    call = driver.incoming_call(contacts[0], number)
-    call.press('1')
-    call.answer_and_talk(sales_rep.client_identity, seconds=150)
+    if not env.ref('builtin_telephony.demo_calendar_sales_line')._telephony_is_open():
+        # Outside the line's working hours every caller reaches the after-hours voicemail.
+        call = driver.incoming_call(contacts[0], number)
+        call.leave_message(seconds=18, transcription=(
+            "Hi, it's about my order. Could someone call me back tomorrow morning? Thanks."))
+        driver.incoming_call('+14155550166', number)
+        print("[demo] the sales line is closed now (Sales line hours): the demo calls reached "
+              "its after-hours voicemail")
+        return
 
-    # A prospect asks for the sales team; one of them answers.
+    # A customer asks for their sales rep, who answers and talks for two and a half minutes;
+    # meanwhile a prospect waits in the rep's queue (hearing their position), then presses 1 to
+    # be called back.
+    first = driver.incoming_call(contacts[0], number)
+    first.press('1')
+    first.answer(sales_rep.client_identity)
+    waiting = driver.incoming_call(prospects[0], number)
+    waiting.press('1')
+    waiting.press_in_queue('1')
+    first.end_talk(150)
+
+    # The prospect asks for the sales team; one of them answers.
     call = driver.incoming_call(prospects[0], number)
     call.press('2')
     call.answer_and_talk(sales_rep.client_identity, seconds=75)
 
-    # Someone says nothing at the menu, then leaves a voicemail.
+    # Someone says nothing at the menu, then leaves a voicemail (transcribed).
     call = driver.incoming_call(contacts[1], number)
     call.stay_silent()
-    call.leave_message(seconds=24)
+    call.leave_message(seconds=24, transcription=(
+        "Hello, this is a message about the quote you sent last week. Please call me back."))
 
     # An unknown caller asks for the sales team, nobody answers, no message is left.
     call = driver.incoming_call('+14155550123', number)

@@ -55,6 +55,13 @@ class TelephonyVoiceController(http.Controller):
         self._calls(account)._twilio_callback(account, recordings._twilio_recording_status, params)
         return empty_response()
 
+    @twilio_route(const.TRANSCRIPTION_ROUTE)
+    def twilio_transcription(self, account, **params):
+        """Transcription callback of a voicemail (``<Record transcribeCallback>``)."""
+        calls = self._calls(account)
+        calls._twilio_callback(account, calls._twilio_transcription, params)
+        return empty_response()
+
     # The action URLs of the TwiML a call flow answered (const.FLOW_ROUTE + action).
 
     @twilio_route(const.FLOW_ROUTE + 'gather')

@@ -18,6 +18,7 @@ from . import telephony_recording
 from . import telephony_wallet_transaction
 from . import telephony_rate
 from . import resource_calendar
+from . import telephony_spend_day
 from . import payment_transaction
 from . import ir_http
 from . import res_config_settings

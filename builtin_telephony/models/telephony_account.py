@@ -1,11 +1,13 @@
 import hashlib
 import logging
 from contextlib import contextmanager
+from datetime import datetime, time
 import secrets
 import threading
 
 import psycopg2
 from dateutil.relativedelta import relativedelta
+import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -14,7 +16,9 @@ from odoo.tools import SQL, format_date
 from .. import const
 from ..tools import rating
 from ..tools.gateways import get_gateway
+from ..tools.phone import country_code_of
 from ..tools.provider_errors import TelephonyProviderError
+from .telephony_spend_day import COMPANY_SCOPE
 from .telephony_wallet_transaction import CREDIT_KINDS, DEBIT_KINDS
 
 _logger = logging.getLogger(__name__)
@@ -85,6 +89,17 @@ class TelephonyAccount(models.Model):
     balance_company_currency = fields.Monetary(
         "Available credits in company currency", compute='_compute_balance',
         currency_field='currency_id', groups=ADMIN_GROUP)
+    daily_spend_limit = fields.Float(
+        "Daily limit of outgoing calls", digits=(16, 2), default=0.0, tracking=True,
+        groups=ADMIN_GROUP,
+        help="Credits that the company's outgoing calls may spend per day (in the company's time "
+             "zone), calls in progress included: a call is cut when it would pass it. 0: no "
+             "limit. Administrators are told at 80% and 100%, once a day.")
+    allowed_country_ids = fields.Many2many(
+        'res.country', 'telephony_account_allowed_country_rel', 'account_id', 'country_id',
+        string="Countries outgoing calls may reach", groups=ADMIN_GROUP,
+        help="Empty: the company's country only. Calls to China (+86) are refused whatever is "
+             "set here.")
     overdraft_limit = fields.Float(
         "Allowed overdraft", digits=(16, 2), default=0.0, tracking=True, groups=ADMIN_GROUP,
         help="Credits the balance may go below zero. 0: calls that cost credits are refused as "
@@ -709,6 +724,143 @@ class TelephonyAccount(models.Model):
             return 0
         return rating.affordable_seconds(
             available, self.env['telephony.rate']._price_per_minute('outbound', to_number, number_type))
+
+    # ------------------------------------------------------------------------------------------
+    # Spending limits of outgoing calls (B5): countries, daily limits, notices
+    # ------------------------------------------------------------------------------------------
+
+    def _outbound_countries(self):
+        """The countries outgoing calls may reach (empty: no country is known to restrict)."""
+        self.ensure_one()
+        account = self.sudo()
+        return account.allowed_country_ids or account.company_id.partner_id.country_id
+
+    def _outbound_country_refusal(self, e164):
+        """None when ``e164`` is in a country outgoing calls may reach, else the words that say
+        it is not and who can allow it (China stays refused by ``_check_outbound_destination``)."""
+        self.ensure_one()
+        allowed = self._outbound_countries()
+        code = country_code_of(e164)
+        if not allowed or code in allowed.mapped('code'):
+            return None
+        country = self.env['res.country'].search([('code', '=', code)], limit=1)
+        return _("Calls to %(country)s are not allowed from this company. A telephony "
+                 "administrator (%(admins)s) can allow that country on the Built-in Telephony "
+                 "page, Plan details tab.", country=country.name or e164,
+                 admins=self._admin_names())
+
+    def _admin_names(self):
+        return ', '.join(self._telephony_admins()[:3].mapped('name')) or _("none yet")
+
+    def _spend_day_bounds(self):
+        """``(day, start)``: today in the company's time zone, and its first moment in UTC."""
+        self.ensure_one()
+        tz = pytz.timezone(self.sudo().company_id.partner_id.tz or 'UTC')
+        local_now = pytz.utc.localize(fields.Datetime.now()).astimezone(tz)
+        midnight = tz.localize(datetime.combine(local_now.date(), time.min))
+        return local_now.date(), midnight.astimezone(pytz.utc).replace(tzinfo=None)
+
+    def _outbound_spent(self, since, user=None):
+        """Credits of the outgoing calls started ``since`` (of ``user``, a ``res.users``, when
+        given): what ended calls were charged, plus what live calls reserved. One query."""
+        self.ensure_one()
+        self.env['telephony.call'].flush_model(
+            ['company_id', 'direction', 'start_date', 'user_id', 'credits', 'reserved_credits',
+             'end_date'])
+        self.env.cr.execute(SQL(
+            """SELECT COALESCE(SUM(COALESCE(credits, 0)
+                                    + CASE WHEN end_date IS NULL THEN COALESCE(reserved_credits, 0)
+                                           ELSE 0 END), 0)
+                 FROM telephony_call
+                WHERE company_id = %s AND direction = 'outbound' AND start_date >= %s %s""",
+            self.company_id.id, since,
+            SQL('AND user_id = %s', user.id) if user else SQL('')))
+        return float(self.env.cr.fetchone()[0])
+
+    def _spend_limits(self, telephony_user=None):
+        """``[(scope, limit, user or None)]``: the daily limits an outgoing call of
+        ``telephony_user`` is under (the company's, the user's), those that are set."""
+        self.ensure_one()
+        limits = []
+        if self.sudo().daily_spend_limit > 0:
+            limits.append((COMPANY_SCOPE, self.sudo().daily_spend_limit, None))
+        if telephony_user and telephony_user.sudo().daily_spend_limit > 0:
+            limits.append(('user-%s' % telephony_user.id, telephony_user.sudo().daily_spend_limit,
+                           telephony_user.sudo().user_id))
+        return limits
+
+    def _limit_outbound_seconds(self, telephony_user, price, seconds):
+        """``(seconds, refusal)``: how long an outgoing call of ``telephony_user`` at ``price``
+        credits a minute may last under the daily limits, at most ``seconds`` (what the wallet
+        allows); or 0 and the words that say which limit refuses it and who can raise it.
+
+        Serialised per limit and day (``telephony.spend.day._serialise``): the caller stores the
+        reservation (the time limit at its price) on the call in the same transaction.
+        """
+        self.ensure_one()
+        limits = self._spend_limits(telephony_user)
+        if not limits:
+            return seconds, None
+        day, since = self._spend_day_bounds()
+        SpendDay = self.env['telephony.spend.day'].sudo()
+        for scope, _limit, _user in limits:
+            SpendDay._serialise(self, day, scope)
+        for scope, limit, user in limits:
+            room = limit - self._outbound_spent(since, user)
+            allowed = rating.affordable_seconds(room, price) if room > 0 else 0
+            if not allowed:
+                self._notify_spend_level(day, scope, limit, user, 100)
+                return 0, self._spend_refusal(limit, user)
+            seconds = min(seconds, allowed)
+        return seconds, None
+
+    def _spend_refusal(self, limit, user=None):
+        if user:
+            return _("You have reached your daily limit of %(limit)s credits for outgoing calls. "
+                     "A telephony administrator (%(admins)s) can raise it on your telephony user.",
+                     limit=limit, admins=self._admin_names())
+        return _("Your company has reached its daily limit of %(limit)s credits for outgoing "
+                 "calls. A telephony administrator (%(admins)s) can raise it on the Built-in "
+                 "Telephony page, Plan details tab.", limit=limit, admins=self._admin_names())
+
+    def _check_spend_levels(self, telephony_user=None):
+        """After an outgoing call was charged: tell the administrators when a daily limit is
+        80% or 100% spent (once per level, limit and day)."""
+        self.ensure_one()
+        limits = self._spend_limits(telephony_user)
+        if not limits:
+            return
+        day, since = self._spend_day_bounds()
+        for scope, limit, user in limits:
+            spent = self._outbound_spent(since, user)
+            for level in (100, 80):
+                if spent >= limit * level / 100:
+                    self._notify_spend_level(day, scope, limit, user, level, spent)
+                    break
+
+    def _notify_spend_level(self, day, scope, limit, user, level, spent=None):
+        if not self.env['telephony.spend.day'].sudo()._raise_level(self, day, scope, level):
+            return
+        account = self.sudo()
+        spent = account._outbound_spent(account._spend_day_bounds()[1], user) if spent is None else spent
+        if user:
+            subject = _("%(user)s: %(level)s%% of the daily limit of outgoing calls",
+                        user=user.name, level=level)
+            where = _("on the telephony user %(user)s", user=user.name)
+        else:
+            subject = _("%(level)s%% of the company's daily limit of outgoing calls", level=level)
+            where = _("on the Plan details tab of Built-in Telephony")
+        if level >= 100:
+            consequence = _("Further outgoing calls are refused until tomorrow.")
+        else:
+            consequence = _("Calls are cut when they would pass it.")
+        account.message_post(
+            subject=subject,
+            body=_("%(spent).2f of %(limit).2f credits spent on outgoing calls today (%(day)s). "
+                   "%(consequence)s The limit can be raised %(where)s.",
+                   spent=spent, limit=limit, day=day, consequence=consequence, where=where),
+            partner_ids=account._telephony_admins().partner_id.ids,
+            message_type='notification', subtype_xmlid='mail.mt_comment')
 
     def _notify_credits_exhausted(self):
         self.ensure_one()

@@ -17,6 +17,7 @@ from odoo.tools import SQL
 from .. import const
 from ..tools import call_history, rating, speech, twiml, wallet_periods
 from ..tools.flow import FlowError, runtime
+from ..tools.flow.definition import EMAIL_TO_GROUP, EMAIL_TO_OWNER
 from ..tools.phone import format_international, number_type_of, to_e164
 from .flow_context import FlowContext
 
@@ -36,7 +37,9 @@ DECIDED = ('rejected', 'blocked', 'failed', 'voicemail', 'callback')
 WEBHOOK_FIELDS = ['status', 'direction', 'company_id', 'flow_version_id', 'user_id', 'answer_date',
                   'end_date', 'flow_outcome', 'answered_leg_sid', 'agent_end_date', 'queue_name',
                   'queue_state', 'duration', 'provider_sid', 'number_id', 'to_number', 'credits',
-                  'start_date']
+                  'start_date', 'reserved_credits']
+# A voicemail's audio larger than this is linked in its e-mail rather than attached.
+VOICEMAIL_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 # <Dial> outcome of an outgoing call → its status.
 OUTBOUND_DIAL_STATUS = {'completed': 'completed', 'answered': 'completed', 'busy': 'busy',
                         'no-answer': 'missed', 'canceled': 'missed', 'failed': 'failed'}
@@ -87,6 +90,14 @@ class TelephonyCall(models.Model):
     duration = fields.Integer("Duration (s)", readonly=True)
     recording_duration = fields.Integer("Recording duration (s)", readonly=True)
     credits = fields.Float("Credits charged", digits=(16, 4), readonly=True)
+    # What a live call may spend (B5): its time limit, and the credits that limit reserves under
+    # the daily spending limits until the call is charged.
+    time_limit = fields.Integer("Time limit (s)", readonly=True, copy=False)
+    # Voicemail (B4): the provider's transcription of the message, and whether it was e-mailed.
+    transcription = fields.Text("Voicemail transcription", readonly=True, copy=False)
+    transcription_sid = fields.Char(readonly=True, copy=False)
+    voicemail_emailed = fields.Boolean(readonly=True, copy=False)
+    reserved_credits = fields.Float(digits=(16, 4), readonly=True, copy=False)
     recording_ids = fields.One2many('telephony.recording', 'call_id', string="Recordings")
     call_type = fields.Selection(
         CALL_TYPES, compute='_compute_call_type', store=True, precompute=True, index=True, readonly=True,
@@ -673,6 +684,131 @@ class TelephonyCall(models.Model):
                     record._name, record.id, record.display_name))
         return Markup('<br/>').join(lines)
 
+    # ------------------------------------------------------------------------------------------
+    # Voicemail: transcription, e-mail (B4)
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _twilio_transcription(self, account, params):
+        """Transcription callback of a voicemail (``<Record transcribe>``): keep the text on
+        the call once (a retry, same ``TranscriptionSid``, changes nothing), write it on the
+        matched lead's and contact's chatter, and send the voicemail's e-mail if it waited for it."""
+        call = self._find_call(account, params.get('CallSid'))
+        sid = params.get('TranscriptionSid')
+        if not call or not sid:
+            return
+        call._lock()
+        if call.transcription_sid:
+            return
+        completed = params.get('TranscriptionStatus') == 'completed'
+        call.write({'transcription_sid': sid,
+                    'transcription': (params.get('TranscriptionText') or '').strip()
+                    if completed else False})
+        if call.transcription:
+            call._post_transcription()
+        call._send_voicemail_email()
+
+    def _lock(self):
+        """Lock this call's row until the end of the transaction: a concurrent callback of the
+        same call waits, then fails to serialise and is retried, seeing what this one wrote."""
+        self.ensure_one()
+        self.env.cr.execute(SQL('SELECT id FROM telephony_call WHERE id = %s FOR UPDATE', self.id))
+        self.invalidate_recordset()
+
+    def _post_transcription(self):
+        self.ensure_one()
+        body = Markup('<b>{}</b><br/><i>“{}”</i>').format(
+            self.env._("Voicemail from %(number)s, transcribed:", number=self.from_number or '?'),
+            self.transcription)
+        for record in (self.sudo().lead_id, self.sudo().partner_id):
+            if record:
+                record.message_post(body=body, message_type='comment',
+                                    subtype_xmlid='mail.mt_note')
+
+    def _voicemail_state(self):
+        """``(state id, state)`` of the voicemail state where the message was left, or
+        ``(None, {})``."""
+        self.ensure_one()
+        step = self.step_ids.filtered(lambda step: step.event == const.STEP_VOICEMAIL)[-1:]
+        if not step or not self.flow_version_id:
+            return None, {}
+        states = self.flow_version_id._get_definition().get('states') or {}
+        return step.state_ref, states.get(step.state_ref) or {}
+
+    def _voicemail_recipients(self, email_to):
+        """``(partners, address)`` the voicemail e-mail goes to: the user the call was for
+        (``owner``: its owner, else the user of the last transfer state it went through), the
+        members of the group it was for (``group``), or one address; the account's
+        administrators when nobody is found."""
+        self.ensure_one()
+        call = self.sudo()
+        if email_to not in (EMAIL_TO_OWNER, EMAIL_TO_GROUP):
+            return self.env['res.partner'], email_to
+        states = call.flow_version_id._get_definition().get('states') or {} \
+            if call.flow_version_id else {}
+        path = [states.get(step.state_ref) or {} for step in call.step_ids]
+        users = self.env['res.users']
+        if email_to == EMAIL_TO_OWNER:
+            users = call.user_id
+            transfers = [state for state in path if state.get('type') == 'transfer_user']
+            if not users and transfers:
+                users = self.env['telephony.user'].browse(
+                    int(transfers[-1].get('user_id') or 0)).exists().user_id
+        else:
+            groups = [state for state in path if state.get('type') == 'transfer_group']
+            if groups:
+                group = self.env['telephony.group'].browse(int(groups[-1].get('group_id') or 0))
+                users = group.exists().member_ids.user_id
+        if not users:
+            users = self.env['telephony.account']._get_for_company(call.company_id)._telephony_admins()
+        return users.partner_id, False
+
+    def _send_voicemail_email(self):
+        """E-mail the voicemail as its state asks (``email_to``), once, when it is complete:
+        the recording known, and its transcription in when the state asked for one. The audio is
+        attached when Odoo keeps it and it is small enough, else linked through the
+        access-checked recording route."""
+        self.ensure_one()
+        call = self.sudo()
+        _state_id, state = call._voicemail_state()
+        recording = call.recording_ids.filtered(lambda recording: recording.kind == 'voicemail')[:1]
+        # Complete: the audio downloaded (or known not to be kept), the transcription in.
+        if call.voicemail_emailed or not state.get('email_to') or not recording \
+                or recording.state == 'pending' \
+                or (state.get('transcribe') and not call.transcription_sid):
+            return
+        call.voicemail_emailed = True
+        partners, address = call._voicemail_recipients(state['email_to'])
+        audio = recording.attachment_id
+        attach = bool(audio) and audio.file_size <= VOICEMAIL_ATTACHMENT_MAX_BYTES
+        account = self.env['telephony.account']._get_for_company(call.company_id)
+        link = account._webhook_url('%s%s' % (const.RECORDING_PLAY_ROUTE, recording.id))
+        when = fields.Datetime.context_timestamp(
+            call.with_context(tz=call.company_id.partner_id.tz or 'UTC'), call.start_date)
+        body = self.env['ir.qweb']._render('builtin_telephony.telephony_voicemail_email', {
+            'call': call,
+            'when': when.strftime('%Y-%m-%d %H:%M %Z'),
+            'duration': recording.duration,
+            'attached': attach,
+            'link': link,
+            'base_url': account._webhook_url(''),
+        })
+        caller = (call.lead_id or call.partner_id).display_name
+        self.env['mail.mail'].sudo().create({
+            'subject': self.env._("Voicemail from %(caller)s", caller=caller
+                                  and '%s (%s)' % (caller, call.from_number) or call.from_number),
+            'body_html': body,
+            'email_from': call.company_id.partner_id.email_formatted
+            or self.env.user.partner_id.email_formatted,
+            'recipient_ids': [(6, 0, partners.ids)],
+            'email_to': address or False,
+            'model': call._name,
+            'res_id': call.id,
+            'attachment_ids': [(0, 0, {'name': audio.name, 'raw': audio.raw,
+                                       'mimetype': audio.mimetype})] if attach else [],
+            'auto_delete': True,
+        })
+
     def _add_steps(self, log, user=None):
         self.ensure_one()
         # Never before what Twilio's callbacks already dated (answer, the agent's end): the
@@ -739,6 +875,13 @@ class TelephonyCall(models.Model):
         self.ensure_one()
         if self.duration:
             self._charge(account)
+        if self.reserved_credits:
+            # Charged (or free): what the call spent is its credits now, not its reservation.
+            self.reserved_credits = 0.0
+        if self.direction == 'outbound' and self.duration:
+            account._check_spend_levels(self.env['telephony.user'].sudo().search(
+                [('user_id', '=', self.user_id.id), ('company_id', '=', self.company_id.id)],
+                limit=1) if self.user_id else None)
         if self.user_id and not self.agent_end_date:
             self.agent_end_date = fields.Datetime.now()
             self._connect_next_caller(account, self.user_id)
@@ -855,6 +998,11 @@ class TelephonyCall(models.Model):
             self._create_refused(values, 'failed', const.STEP_DESTINATION_REFUSED)
             return twiml.say_and_hang_up(_("This number cannot be called from here."), language)
         values['to_number'] = destination
+        refusal = account.with_context(lang=lang) \
+            ._outbound_country_refusal(destination)
+        if refusal:
+            self._create_refused(values, 'failed', const.STEP_COUNTRY_REFUSED)
+            return twiml.say_and_hang_up(refusal, language)
         caller_ids = telephony_user._get_outgoing_caller_ids()
         requested = to_e164(params.get('CallerId'), company.country_id.code, raise_exception=False)
         caller_id = requested if requested in caller_ids else (caller_ids[:1] or [False])[0]
@@ -874,8 +1022,17 @@ class TelephonyCall(models.Model):
             return twiml.say_and_hang_up(_(
                 "Your company has no credits left for calls. Ask your telephony administrator to "
                 "buy credits."), language)
+        # B5: the daily spending limits cut the time limit, or refuse the call.
+        price = self.env['telephony.rate']._price_per_minute('outbound', destination, number_type)
+        time_limit, refusal = account.with_context(lang=lang) \
+            ._limit_outbound_seconds(telephony_user, price, time_limit)
+        if refusal:
+            self._create_refused(values, 'failed', const.STEP_SPEND_LIMIT)
+            return twiml.say_and_hang_up(refusal, language)
         partner, lead = self._match_caller(destination, company)
-        call = self.create(dict(values, status='ringing', partner_id=partner.id, lead_id=lead.id))
+        call = self.create(dict(values, status='ringing', partner_id=partner.id, lead_id=lead.id,
+                                time_limit=time_limit,
+                                reserved_credits=rating.call_credits(price, time_limit)))
         call._add_steps([runtime.LogEntry('', '', const.STEP_DIALING)], user=telephony_user.user_id)
         return call._outgoing_dial_twiml(account, telephony_user, time_limit)
 
@@ -896,7 +1053,9 @@ class TelephonyCall(models.Model):
             lang = telephony_user.user_id.lang or self.company_id.partner_id.lang
             return twiml.say_and_hang_up(self.with_context(lang=lang).env._(
                 "This call cannot be placed."), speech.say_language(lang))
-        time_limit = account._outbound_time_limit(self.to_number, number_type_of(self.to_number))
+        # The time limit given the first time: what was reserved for it under the limits.
+        time_limit = self.time_limit or account._outbound_time_limit(
+            self.to_number, number_type_of(self.to_number))
         return self._outgoing_dial_twiml(account, telephony_user, time_limit)
 
     @api.model

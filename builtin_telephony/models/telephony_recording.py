@@ -212,6 +212,7 @@ class TelephonyRecording(models.Model):
         if not account._storage_fits(self.duration):
             self.write({'state': 'discarded', 'download_attempts': 0, 'next_download_date': False})
             account._notify_storage_full()
+            self.call_id._send_voicemail_email()
             return
         extension = {'audio/wav': 'wav', 'audio/x-wav': 'wav'}.get(mimetype, 'mp3')
         attachment = self.env['ir.attachment'].sudo().create({
@@ -224,6 +225,8 @@ class TelephonyRecording(models.Model):
         })
         self.write({'state': 'stored', 'attachment_id': attachment.id, 'download_attempts': 0,
                     'next_download_date': False})
+        # A voicemail waited for its audio to be e-mailed (B4).
+        self.call_id._send_voicemail_email()
 
     def _delete_at_provider(self, account=None):
         """Delete the audio at the provider (already gone counts as deleted); a failure is

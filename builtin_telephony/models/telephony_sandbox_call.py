@@ -31,8 +31,11 @@ from ..const import CLIENT_ROUTE, STATUS_ROUTE, VOICE_ROUTE
 
 _logger = logging.getLogger(__name__)
 
-# Seconds of message a simulated caller leaves at a <Record>.
+# Seconds of message a simulated caller leaves at a <Record>, and what Twilio would transcribe.
 VOICEMAIL_SECONDS = 8
+SANDBOX_TRANSCRIPTION = ("Hi, this is a message for the sales team. I would like a quote for "
+                         "twenty licences before the end of the month. Please call me back. "
+                         "Thank you.")
 # A TwiML document runs at most this many <Redirect>s and requests (a flow has no cycle, but a
 # broken answer must not loop the sandbox forever).
 MAX_REQUESTS = 50
@@ -257,6 +260,14 @@ class TelephonySandboxCall(models.Model):
                         self._callback(verb.get('recordingStatusCallback'),
                                        RecordingStatus='completed', RecordingSource='RecordVerb',
                                        RecordingChannels=1, **recording)
+                    if verb.get('transcribe') == 'true' and verb.get('transcribeCallback'):
+                        # Twilio transcribes the message after the call; the sandbox's caller
+                        # always says the same thing.
+                        self._callback(verb.get('transcribeCallback'),
+                                       TranscriptionSid=new_sid('TR'),
+                                       TranscriptionText=SANDBOX_TRANSCRIPTION,
+                                       TranscriptionStatus='completed', TranscriptionType='fast',
+                                       **recording)
                     verbs = after
                 else:
                     self.seconds += int(verb.get('timeout') or 5)

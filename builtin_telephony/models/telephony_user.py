@@ -35,6 +35,11 @@ class TelephonyUser(models.Model):
         string="Telephony groups", check_company=True)
     allow_outbound = fields.Boolean("Allow outgoing calls", default=True)
     record_outbound = fields.Boolean("Record outgoing calls made by this user")
+    daily_spend_limit = fields.Float(
+        "Daily limit of outgoing calls", digits=(16, 2), default=0.0,
+        groups='builtin_telephony.group_telephony_admin',
+        help="Credits this user's outgoing calls may spend per day, calls in progress included "
+             "(0: no limit of their own; the company's limit applies too).")
     caller_id_number_ids = fields.Many2many(
         'telephony.number', string="Outgoing caller IDs", check_company=True,
         help="The purchased numbers this user may show to the people they call.")

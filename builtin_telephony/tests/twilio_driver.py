@@ -295,7 +295,9 @@ class SimulatedCall:
         self.seconds += int(verb.get('timeout') or 5)
         self.run(rest)
 
-    def leave_message(self, seconds):
+    def leave_message(self, seconds, transcription=None):
+        """The caller speaks ``seconds``; when the <Record> asks for a transcription, Twilio
+        posts ``transcription`` (None: it failed) to its ``transcribeCallback`` afterwards."""
         record, _rest = self.expect('record')
         self.case.assertLessEqual(seconds, int(record.get('maxLength')))
         self.seconds += seconds
@@ -308,6 +310,13 @@ class SimulatedCall:
                 RecordingStatus='completed', RecordingSource='RecordVerb', RecordingChannels=1,
                 **recording))
         self.run(root)
+        if record.get('transcribe') == 'true' and record.get('transcribeCallback'):
+            self.transcription_params = self.params(
+                TranscriptionSid=new_sid('TR'), TranscriptionText=transcription or '',
+                TranscriptionStatus='completed' if transcription is not None else 'failed',
+                TranscriptionType='fast', TranscriptionUrl='https://api.twilio.com/2010-04-01/'
+                'Accounts/AC/Transcriptions/x', CallStatus='completed', **recording)
+            self.driver.callback(record.get('transcribeCallback'), self.transcription_params)
 
     def hang_up(self):
         """The caller hangs up wherever the call is."""

@@ -74,6 +74,19 @@ def country_prefix(e164):
         return None
 
 
+def country_code_of(e164):
+    """The ISO code of the country of an E.164 number (``+33612345678`` → ``FR``; a number
+    shared by several countries, as +1 is, is placed by its area code), or None."""
+    try:
+        parsed = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return None
+    # A number no carrier was given yet has no region: its calling code's main country.
+    code = (phonenumbers.region_code_for_number(parsed)
+            or phonenumbers.region_code_for_country_code(parsed.country_code))
+    return code if code and code != phonenumbers.UNKNOWN_REGION else None
+
+
 def format_international(e164):
     """``+14155550100`` → ``+1 415-555-0100``: how a person reads a number (I6); the data keeps
     E.164. Anything that does not parse (``client:…`` identities, withheld callers) is returned

@@ -1,0 +1,170 @@
+"""Voicemail to e-mail, with transcription (B4), through calls driven by tests/twilio_driver.py:
+the e-mail to an address, the owner or the group, the transcription callback (signed,
+idempotent) stored on the call, in the e-mail and on the matched lead's chatter; the sandbox's
+transcription."""
+import json
+from unittest.mock import patch
+
+from odoo.tests import HttpCase, tagged
+
+from ..models.telephony_sandbox_call import SANDBOX_TRANSCRIPTION
+from ..tools.flow import validation
+from .common import FlowCase
+from .twilio_driver import TwilioDriver
+
+CALLER = '+14155550199'
+SPOKEN = "Hello, it's Carla. Please call me back about the quote."
+
+
+@tagged('post_install', '-at_install')
+class TestVoicemailEmail(HttpCase, FlowCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account.webhook_base_url = cls.base_url()
+        cls.account.add_credits(100, 'test-voicemail-email')
+        cls.number = cls._number('+14155550100')
+        cls.flow = cls._flow(cls.voicemail_definition(email_to='sales@example.com'),
+                             number_ids=[(6, 0, cls.number.ids)])
+        cls.flow.action_publish()
+        (cls.alice | cls.bob).user_id.write({'email': 'agents@example.com'})
+        cls.lead = cls.env['crm.lead'].create({'name': 'Carla wants a quote', 'phone': CALLER})
+
+    @classmethod
+    def voicemail_definition(cls, email_to, transcribe=True):
+        definition = cls.definition()
+        definition['states']['vm'].update({'email_to': email_to, 'transcribe': transcribe})
+        return definition
+
+    def publish(self, **settings):
+        self.flow.definition = json.dumps(self.voicemail_definition(**settings))
+        self.flow.action_publish()
+
+    def setUp(self):
+        super().setUp()
+        self.driver = TwilioDriver(self, self.account)
+        gateway_patch = patch.object(type(self.env['telephony.account']), '_get_gateway',
+                                     lambda account: self.driver.gateway())
+        gateway_patch.start()
+        self.addCleanup(gateway_patch.stop)
+
+    def record(self, call):
+        return self.env['telephony.call'].search([('provider_sid', '=', call.sid)])
+
+    def mails(self, record):
+        return self.env['mail.mail'].search([('model', '=', 'telephony.call'),
+                                             ('res_id', '=', record.id)])
+
+    def leave_voicemail(self, key='*', transcription=SPOKEN):
+        call = self.driver.incoming_call(CALLER, self.number.phone_number)
+        call.press(key)
+        record = call.waiting[1]
+        self.assertEqual(record.tag, 'Record')
+        call.leave_message(12, transcription=transcription)
+        return call, record
+
+    def test_transcribed_voicemail_emailed_to_an_address(self):
+        call, record_verb = self.leave_voicemail()
+        self.assertEqual(record_verb.get('transcribe'), 'true')
+        self.assertEqual(record_verb.get('transcribeCallback'),
+                         self.base_url() + '/telephony/twilio/transcription')
+        record = self.record(call)
+        self.assertEqual((record.status, record.transcription), ('voicemail', SPOKEN))
+        mail = self.mails(record)
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.email_to, 'sales@example.com')
+        self.assertEqual(mail.subject, 'Voicemail from Carla wants a quote (%s)' % CALLER)
+        body = str(mail.body_html)
+        for fragment in (CALLER, 'Carla wants a quote', SPOKEN.replace("'", '&#39;'), '12 s',
+                         '/telephony/recording/%s' % record.recording_ids.id):
+            self.assertIn(fragment, body)
+        note = self.lead.message_ids.filtered(lambda message: 'transcribed' in str(message.body))
+        self.assertEqual(len(note), 1)
+        self.assertIn('Please call me back about the quote', str(note.body))
+        # The form shows it.
+        arch = self.env['telephony.call'].get_views([(False, 'form')])['views']['form']['arch']
+        self.assertIn('name="transcription"', arch)
+
+    def test_transcription_callback_is_signed_and_idempotent(self):
+        call, _record_verb = self.leave_voicemail()
+        record = self.record(call)
+        url = self.base_url() + '/telephony/twilio/transcription'
+        # Twilio retries the same callback: nothing changes, nothing is sent twice.
+        self.driver.callback(url, call.transcription_params)
+        self.driver.callback(url, dict(call.transcription_params, TranscriptionSid='TR' + 'f' * 32,
+                                       TranscriptionText='Something else'))
+        record.invalidate_recordset()
+        self.assertEqual(record.transcription, SPOKEN)
+        self.assertEqual(len(self.mails(record)), 1)
+        self.assertEqual(len(self.lead.message_ids.filtered(
+            lambda message: 'transcribed' in str(message.body))), 1)
+        # A forged one is refused and writes nothing.
+        forged = self.driver.post(url, dict(call.transcription_params, TranscriptionText='Forged'),
+                                  signature='forged')
+        self.assertEqual(forged.status_code, 403)
+        record.invalidate_recordset()
+        self.assertEqual(record.transcription, SPOKEN)
+
+    def test_the_email_waits_for_the_transcription(self):
+        call = self.driver.incoming_call(CALLER, self.number.phone_number)
+        call.press('*')
+        original = self.driver.callback
+        checked = []
+
+        def callback(url, params):
+            if url.endswith('/transcription'):
+                # The recording arrived first: no e-mail yet, its transcription is coming.
+                self.assertFalse(self.mails(self.record(call)), "not before the text")
+                checked.append(url)
+            return original(url, params)
+        with patch.object(self.driver, 'callback', callback):
+            call.leave_message(12, transcription=SPOKEN)
+        self.assertTrue(checked)
+        self.assertEqual(len(self.mails(self.record(call))), 1)
+
+    def test_failed_transcription_still_emails(self):
+        call, _record_verb = self.leave_voicemail(transcription=None)
+        record = self.record(call)
+        self.assertFalse(record.transcription)
+        self.assertIn('could not be transcribed', str(self.mails(record).body_html))
+
+    def test_owner_and_group(self):
+        # Sales (Alice) is offline: the call goes to voicemail; Alice is who it was for.
+        self.alice.availability = 'offline'
+        self.bob.availability = 'offline'
+        self.publish(email_to='owner', transcribe=False)
+        call, record_verb = self.leave_voicemail(key='1')
+        self.assertFalse(record_verb.get('transcribe'))
+        mail = self.mails(self.record(call))
+        self.assertEqual(mail.recipient_ids, self.alice.user_id.partner_id)
+        # Team (Alice, Bob) is offline: both members.
+        self.publish(email_to='group', transcribe=False)
+        call, _record_verb = self.leave_voicemail(key='3')
+        self.assertEqual(self.mails(self.record(call)).recipient_ids,
+                         (self.alice | self.bob).user_id.partner_id)
+        # Straight to voicemail, nobody it was for: the administrators.
+        call, _record_verb = self.leave_voicemail(key='*')
+        self.assertEqual(self.mails(self.record(call)).recipient_ids,
+                         self.account._telephony_admins().partner_id)
+        self.assertIn(self.telephony_admin.partner_id, self.mails(self.record(call)).recipient_ids)
+
+    def test_no_email_unless_asked(self):
+        self.publish(email_to=False, transcribe=False)
+        call, _record_verb = self.leave_voicemail()
+        self.assertFalse(self.mails(self.record(call)))
+
+    def test_validation(self):
+        definition = self.voicemail_definition(email_to='not an address', transcribe='yes')
+        problems = validation.validate_definition(definition)
+        self.assertEqual(len(problems), 2, problems)
+        self.assertIn('the transcription must be true or false', problems[0])
+        self.assertIn('"owner" (the user the call was for), "group"', problems[1])
+
+    def test_sandbox_transcribes(self):
+        sandbox_call = self.env['telephony.sandbox.call']._simulate_incoming(
+            self.number, CALLER, keys='*')
+        record = self.env['telephony.call'].search([('provider_sid', '=', sandbox_call.call_sid)])
+        self.assertEqual(record.status, 'voicemail')
+        self.assertEqual(record.transcription, SANDBOX_TRANSCRIPTION)
+        self.assertEqual(len(self.mails(record)), 1)
