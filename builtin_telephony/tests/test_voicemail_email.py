@@ -62,6 +62,8 @@ class TestVoicemailEmail(HttpCase, FlowCase):
         record = call.waiting[1]
         self.assertEqual(record.tag, 'Record')
         call.leave_message(12, transcription=transcription)
+        self.assertFalse(self.mails(self.record(call)), "not before the audio is kept")
+        self.env['telephony.recording']._cron_download_recordings()
         return call, record
 
     def test_transcribed_voicemail_emailed_to_an_address(self):
@@ -74,10 +76,15 @@ class TestVoicemailEmail(HttpCase, FlowCase):
         mail = self.mails(record)
         self.assertEqual(len(mail), 1)
         self.assertEqual(mail.email_to, 'sales@example.com')
+        recording = record.recording_ids
+        self.assertEqual((recording.kind, recording.state), ('voicemail', 'stored'))
+        self.assertEqual(len(mail.attachment_ids), 1)
+        self.assertEqual(mail.attachment_ids.raw, recording.attachment_id.raw)
+        self.assertEqual(mail.attachment_ids.mimetype, 'audio/wav')
         self.assertEqual(mail.subject, 'Voicemail from Carla wants a quote (%s)' % CALLER)
         body = str(mail.body_html)
         for fragment in (CALLER, 'Carla wants a quote', SPOKEN.replace("'", '&#39;'), '12 s',
-                         '/telephony/recording/%s' % record.recording_ids.id):
+                         'The recording is attached.'):
             self.assertIn(fragment, body)
         note = self.lead.message_ids.filtered(lambda message: 'transcribed' in str(message.body))
         self.assertEqual(len(note), 1)
@@ -110,18 +117,35 @@ class TestVoicemailEmail(HttpCase, FlowCase):
         call = self.driver.incoming_call(CALLER, self.number.phone_number)
         call.press('*')
         original = self.driver.callback
-        checked = []
+        held = []
 
         def callback(url, params):
             if url.endswith('/transcription'):
-                # The recording arrived first: no e-mail yet, its transcription is coming.
-                self.assertFalse(self.mails(self.record(call)), "not before the text")
-                checked.append(url)
+                held.append((url, params))  # Twilio takes its time to transcribe
+                return None
             return original(url, params)
         with patch.object(self.driver, 'callback', callback):
             call.leave_message(12, transcription=SPOKEN)
-        self.assertTrue(checked)
-        self.assertEqual(len(self.mails(self.record(call))), 1)
+        self.env['telephony.recording']._cron_download_recordings()
+        record = self.record(call)
+        self.assertEqual(record.recording_ids.state, 'stored')
+        self.assertFalse(self.mails(record), "not before the transcription")
+        original(*held[0])
+        self.assertEqual(len(self.mails(record)), 1)
+
+    def test_a_large_recording_is_linked_not_attached(self):
+        with patch('odoo.addons.builtin_telephony.models.telephony_call.'
+                   'VOICEMAIL_ATTACHMENT_MAX_BYTES', 10):
+            call, _record_verb = self.leave_voicemail()
+        record = self.record(call)
+        mail = self.mails(record)
+        self.assertFalse(mail.attachment_ids)
+        self.assertIn('%s/telephony/recording/%s' % (self.base_url(), record.recording_ids.id),
+                      str(mail.body_html))
+        # The link is the access-checked route: a user who may not read the call gets nothing.
+        self.authenticate('telephony_salesman', 'telephony_salesman')
+        response = self.url_open('/telephony/recording/%s' % record.recording_ids.id)
+        self.assertIn(response.status_code, (403, 404))
 
     def test_failed_transcription_still_emails(self):
         call, _record_verb = self.leave_voicemail(transcription=None)
@@ -167,4 +191,5 @@ class TestVoicemailEmail(HttpCase, FlowCase):
         record = self.env['telephony.call'].search([('provider_sid', '=', sandbox_call.call_sid)])
         self.assertEqual(record.status, 'voicemail')
         self.assertEqual(record.transcription, SANDBOX_TRANSCRIPTION)
+        self.env['telephony.recording']._cron_download_recordings()
         self.assertEqual(len(self.mails(record)), 1)
