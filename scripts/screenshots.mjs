@@ -57,6 +57,7 @@ if (await flowRow.count()) {
 }
 // The call history and one call with the steps it took through the flow.
 await page.click(".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_calls']");
+await page.waitForSelector(".o_breadcrumb .active:has-text('Calls')");
 await page.waitForSelector(".o_list_view .o_data_row");
 await page.waitForTimeout(500);
 await page.screenshot({ path: `${out}calls.png`, fullPage: false });
