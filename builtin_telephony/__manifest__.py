@@ -68,6 +68,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
             'builtin_telephony/static/src/components/call_history/*',
             'builtin_telephony/static/src/components/storage_usage/*',
             'builtin_telephony/static/src/components/audio_field/*',
+            'builtin_telephony/static/src/flow_builder/*',
         ],
         'web.assets_unit_tests': [
             'builtin_telephony/static/tests/**/*.test.js',

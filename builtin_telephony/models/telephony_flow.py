@@ -3,7 +3,8 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools.flow import description as flow_description, validation as flow_validation
+from ..tools.flow import definition as flow_definition, description as flow_description, \
+    simulator as flow_simulator, validation as flow_validation
 
 # A new flow starts as something that works: a greeting, then voicemail.
 DEFAULT_DEFINITION = {
@@ -238,6 +239,141 @@ class TelephonyFlow(models.Model):
         return self.published_version_id
 
     # ------------------------------------------------------------------------------------------
+    # The visual builder (static/src/flow_builder/)
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def get_builder_schema(self):
+        """The call-flow vocabulary (state types, events, settings, defaults, ranges) as the
+        engine defines it: the builder reads it instead of repeating it."""
+        return flow_definition.builder_schema(_=self.env._)
+
+    def get_builder_data(self):
+        """What the builder shows of one flow: both versions, their problems, and the telephony
+        users, groups and uploaded audio files they may reference."""
+        self.ensure_one()
+        self.check_access('read')
+        users, groups = self._company_users_and_groups()
+        definitions = [self.definition or '', self.published_definition or '']
+        attachment_ids = {attachment_id for definition in definitions
+                          for attachment_id in _attachment_ids(definition)}
+        attachments = self.env['ir.attachment'].browse(attachment_ids).exists()
+        return {
+            'id': self.id,
+            'name': self.name,
+            'description': self.description or '',
+            'state': self.state,
+            'active': self.active,
+            'numbers': self.number_ids.mapped('display_name'),
+            'definition': self.definition or '',
+            'published_definition': self.published_definition or '',
+            'published_version': self.published_version or 0,
+            'problems': self.check_builder_definition(self.definition or ''),
+            'users': [[user_id, name] for user_id, name in users.items()],
+            'groups': [[group_id, name] for group_id, name in groups.items()],
+            'attachments': [[attachment.id, attachment.name] for attachment in attachments],
+            'can_edit': self.has_access('write'),
+        }
+
+    def check_builder_definition(self, definition):
+        """``validate_definition``'s problems, each with the states it is about (found by their
+        name in the sentence) so that the builder shows it in place:
+        ``[{'message': str, 'state_ids': [state id...]}]``."""
+        problems = self.validate_definition(definition)
+        try:
+            states = flow_definition.load_definition(definition).get('states') or {}
+        except (ValueError, AttributeError):
+            states = {}
+        labels = sorted(((str(state.get('name') or state_id), state_id)
+                         for state_id, state in states.items() if isinstance(state, dict)),
+                        key=lambda item: -len(item[0]))
+        answer = []
+        for message in problems:
+            state_ids, rest = [], message
+            for label, state_id in labels:
+                quoted = [f'"{label}"', f'“{label}”', f'« {label} »', f' {label} →', f'→ {label}.']
+                if any(candidate in rest for candidate in quoted) and state_id not in state_ids:
+                    state_ids.append(state_id)
+            answer.append({'message': message, 'state_ids': state_ids})
+        return answer
+
+    def save_builder_definition(self, definition):
+        """Save the builder's draft (JSON text or dict); answers its problems like
+        :meth:`check_builder_definition`."""
+        self.ensure_one()
+        loaded = flow_definition.load_definition(definition)
+        self.definition = dump_definition(loaded)
+        return self.check_builder_definition(loaded)
+
+    def action_open_builder(self):
+        """Open the visual builder on this flow ("Edit call flow")."""
+        self.ensure_one()
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'builtin_telephony.flow_builder',
+            'name': self.name,
+            'params': {'flow_id': self.id},
+            'context': {'active_id': self.id, 'active_model': self._name},
+            'target': 'current',
+        }
+
+    # ------------------------------------------------------------------------------------------
+    # The simulator (B2)
+    # ------------------------------------------------------------------------------------------
+
+    def simulate(self, which, choices, caller=False, called=False):
+        """Walk the ``'draft'`` or ``'published'`` version as a caller would, with the engine
+        that answers real calls; nothing is logged or charged (docs/contracts.md).
+
+        ``choices``: one per decision, in order (``'1'``…``'9'``, ``'0'``, ``'*'``, ``''`` at an
+        IVR; ``'answered'``, ``'no-answer'``, ``'busy'``, ``'offline'`` at a transfer;
+        ``'message'`` or ``''`` at a voicemail). ``caller``: the caller's number (a blocked one
+        is rejected before any flow runs); ``called``: the number dialled (shown only).
+
+        :return: ``{'path': [state ids entered], 'steps': [{'state', 'event', 'said'}],
+            'end': 'completed' | 'voicemail' | 'busy' | 'missed' | 'rejected' | 'blocked' |
+            'waiting', 'waiting': {'state', 'kind', 'options'} or False}`` — ``waiting`` says
+            which decision comes next when the choices ran out.
+        """
+        self.ensure_one()
+        self.check_access('read')
+        if which not in ('draft', 'published'):
+            raise UserError(_("Simulate the 'draft' or the 'published' version."))
+        definition = self.definition if which == 'draft' else self.published_definition
+        if not definition:
+            raise UserError(_("Call flow %(flow)s has no published version yet.", flow=self.name))
+        if not isinstance(choices, (list, tuple)):
+            raise UserError(_("The choices must be a list."))
+        company = self.company_id or self.env.company
+        if caller and self.env['telephony.blocked.number'].sudo().is_blocked(caller, company):
+            return {'path': [], 'steps': [], 'end': 'blocked', 'waiting': False}
+        try:
+            return flow_simulator.simulate(definition, choices, self._simulation_context())
+        except (ValueError, flow_simulator.SimulationError) as error:
+            raise UserError(str(error)) from error
+
+    def _simulation_context(self):
+        company = self.company_id or self.env.company
+        Group = self.env['telephony.group'].sudo()
+        Attachment = self.env['ir.attachment']
+        lang = company.partner_id.lang or 'en_US'
+
+        def group_members(group_id):
+            group = Group.browse(int(group_id or 0)).exists()
+            if not group or group.company_id != company:
+                return []
+            return group._members_in_sign_in_order().ids
+
+        def audio_url(message):
+            attachment = Attachment.browse(int(message.get('attachment_id') or 0)).exists()
+            return f'/web/content/{attachment.id}' if attachment else None
+
+        def translate(text):
+            return self.env(context=dict(self.env.context, lang=lang))._(text)
+
+        return flow_simulator.SimulatedContext(group_members, audio_url, translate)
+
+    # ------------------------------------------------------------------------------------------
     # Import / export (B6)
     # ------------------------------------------------------------------------------------------
 
@@ -253,6 +389,26 @@ class TelephonyFlow(models.Model):
         vals_list = super().copy_data(default=default)
         return [dict(vals, name=_("%s (copy)", flow.name)) if 'name' not in (default or {}) else vals
                 for flow, vals in zip(self, vals_list)]
+
+
+def _attachment_ids(definition):
+    """The ids of the audio files (``{"kind": "file"}`` messages) a definition plays."""
+    found = []
+
+    def visit(value):
+        if isinstance(value, dict):
+            if value.get('kind') == 'file' and isinstance(value.get('attachment_id'), int):
+                found.append(value['attachment_id'])
+            for nested in value.values():
+                visit(nested)
+        elif isinstance(value, list):
+            for nested in value:
+                visit(nested)
+    try:
+        visit(flow_definition.load_definition(definition) if definition else {})
+    except ValueError:
+        pass
+    return found
 
 
 def _normalized(definition):

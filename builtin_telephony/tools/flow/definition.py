@@ -187,3 +187,125 @@ def type_label(state_type, _):
         'business_hours': _('Business hours'),
     }
     return labels.get(state_type, str(state_type))
+
+
+# ---------------------------------------------------------------------------------------------
+# The settings of each state type, as the visual builder shows them
+# ---------------------------------------------------------------------------------------------
+
+# Languages and voices of Twilio's <Say> offered for text messages (passed on as they are).
+SAY_LANGUAGES = ('en-US', 'en-GB', 'en-AU', 'fr-FR', 'fr-CA', 'de-DE', 'es-ES', 'es-MX', 'it-IT',
+                 'nl-NL', 'pt-BR', 'pt-PT', 'ja-JP', 'zh-CN')
+SAY_VOICES = ('man', 'woman', 'Polly.Joanna', 'Polly.Matthew', 'Polly.Amy', 'Polly.Brian',
+              'Polly.Celine', 'Polly.Mathieu', 'Polly.Marlene', 'Polly.Hans', 'Polly.Lucia',
+              'Polly.Enrique')
+ICONS = {
+    'announce': 'fa-bullhorn',
+    'ivr': 'fa-th',
+    'transfer_user': 'fa-user',
+    'transfer_group': 'fa-users',
+    'voicemail': 'fa-microphone',
+}
+# What a state dropped on the canvas starts with: the builder then shows what is missing.
+NEW_STATES = {
+    'announce': {'message': {'kind': 'text', 'text': ''}},
+    'ivr': {'message': {'kind': 'text', 'text': ''}},
+    'transfer_user': {'ring_timeout': DEFAULTS['ring_timeout'], 'record': False,
+                      'queue': {'enabled': False}},
+    'transfer_group': {'ring_strategy': DEFAULTS['ring_strategy'],
+                       'ring_timeout': DEFAULTS['ring_timeout'],
+                       'user_timeout': DEFAULTS['user_timeout'], 'record': False,
+                       'queue': {'enabled': False}},
+    'voicemail': {'message': {'kind': 'text', 'text': ''}, 'timeout': DEFAULTS['timeout'],
+                  'max_length': DEFAULTS['max_length']},
+}
+QUEUE_DEFAULTS = {'enabled': True, 'max_calls': DEFAULTS['max_calls'],
+                  'music_loops': DEFAULTS['music_loops']}
+
+
+def _integer(key, label):
+    low, high = RANGES[key]
+    return {'key': key, 'kind': 'integer', 'label': label, 'min': low, 'max': high,
+            'default': DEFAULTS[key]}
+
+
+def _message(key, label, audio_only=False, optional=False):
+    return {'key': key, 'kind': 'message', 'label': label, 'audio_only': audio_only,
+            'optional': optional}
+
+
+def _transfer_settings(_):
+    return [
+        _integer('ring_timeout', _('Ring timeout (seconds)')),
+        {'key': 'record', 'kind': 'boolean', 'label': _('Record the call'), 'default': False},
+        {'key': 'queue', 'kind': 'section', 'label': _('Queue when busy'), 'toggle': 'enabled',
+         'settings': [
+             _integer('max_calls', _('Maximum calls in queue')),
+             _message('notify', _('Caller notification'), optional=True),
+             _message('music', _('Hold music'), audio_only=True),
+             _integer('music_loops', _('Times the hold music plays')),
+         ]},
+    ]
+
+
+def state_settings(state_type, _=identity):
+    """The settings of a state type, each a dict: ``key``, ``kind`` (``integer`` with ``min``,
+    ``max``, ``default``; ``boolean``; ``selection`` with ``options``; ``message`` with
+    ``audio_only`` / ``optional``; ``telephony_user``; ``telephony_group``; ``info`` with
+    ``value``; ``section``: nested ``settings`` under ``key``, switched by ``toggle``), a
+    ``label``, and ``visible_if`` ({key, value}) when it only matters for one value of another."""
+    if state_type == 'announce':
+        return [_message('message', _('Message'))]
+    if state_type == 'ivr':
+        return [_message('message', _('Announcement')),
+                {'key': 'ivr_timeout', 'kind': 'info', 'label': _('Timeout after the menu'),
+                 'value': _('%(seconds)s seconds') % {'seconds': IVR_TIMEOUT}}]
+    if state_type == 'transfer_user':
+        return [{'key': 'user_id', 'kind': 'telephony_user', 'label': _('User')}] \
+            + _transfer_settings(_)
+    if state_type == 'transfer_group':
+        transfer = _transfer_settings(_)
+        return [
+            {'key': 'group_id', 'kind': 'telephony_group', 'label': _('Group')},
+            {'key': 'ring_strategy', 'kind': 'selection', 'label': _('Ring type'),
+             'default': DEFAULTS['ring_strategy'],
+             'options': [['parallel', _('Parallel: all members at once')],
+                         ['sequential', _('Sequential: one member at a time')]]},
+            transfer[0],
+            dict(_integer('user_timeout', _('Ringing time per member (seconds)')),
+                 visible_if={'key': 'ring_strategy', 'value': 'sequential'}),
+        ] + transfer[1:]
+    if state_type == 'voicemail':
+        return [_message('message', _('Prompt')),
+                _integer('timeout', _('Silence timeout (seconds)')),
+                _integer('max_length', _('Maximum message length (seconds)'))]
+    return []
+
+
+def builder_schema(_=identity):
+    """The whole vocabulary for the visual builder, JSON-able (XML-RPC and JSON-RPC alike)."""
+    return {
+        'types': [{
+            'type': state_type,
+            'label': type_label(state_type, _),
+            'icon': ICONS.get(state_type, 'fa-circle'),
+            'events': [{'event': event, 'label': event} for event in events],
+            'settings': state_settings(state_type, _),
+            'new_state': NEW_STATES.get(state_type, {}),
+        } for state_type, events in EVENTS.items()],
+        'max_incoming': MAX_INCOMING,
+        'max_ivr_keys': MAX_IVR_KEYS,
+        'queue_defaults': QUEUE_DEFAULTS,
+        'languages': list(SAY_LANGUAGES),
+        'voices': list(SAY_VOICES),
+        'labels': {'start': _('Start')},
+        'texts': {
+            'no_target': _('Drop the arrow on a state.'),
+            'bad_event': _('This state has no %(event)s output.'),
+            'self_loop': _('A state cannot connect to itself: that would be a loop.'),
+            'loop': _('Refused: this connection would close a loop (%(path)s). A call may not '
+                      'come back to a state it has passed.'),
+            'incoming': _('Refused: %(state)s already has %(max)s incoming connections, the '
+                          'most a state accepts.'),
+        },
+    }

@@ -116,7 +116,9 @@ class Step:
     ``transfer_outcome``: 'busy' or 'missed' when the call left a transfer state
     unanswered (the last such state tells why nobody answered, whatever the caller heard next).
     ``queue_name`` / ``queue_state``: the queue the caller entered, and the state that put them
-    there. ``user_ids``: the telephony users whose softphones this answer rings.
+    there. ``user_ids``: the telephony users whose softphones this answer rings. ``marks``: for
+    each log entry, how many verbs the TwiML had when it was noted, so that what is said can be
+    told apart per state (the simulator shows it).
     """
     twiml: str
     log: list = field(default_factory=list)
@@ -126,6 +128,7 @@ class Step:
     queue_name: str | None = None
     queue_state: str | None = None
     callback_user_ids: list = field(default_factory=list)
+    marks: list = field(default_factory=list)
 
 
 class _Walk:
@@ -140,6 +143,7 @@ class _Walk:
         self.ctx = ctx
         self.response = VoiceResponse()
         self.log = []
+        self.marks = []
         self.user_ids = []
         self.outcome = None
         self.transfer_outcome = None
@@ -155,6 +159,7 @@ class _Walk:
 
     def note(self, state_id, event):
         self.log.append(LogEntry(state_id, state_name(state_id, self.state(state_id)), event))
+        self.marks.append(len(self.response.verbs))
 
     def enter(self, state_id):
         """Append the TwiML of a state (and of the states it chains to inline)."""
@@ -233,7 +238,7 @@ class _Walk:
         return Step(twiml=str(self.response), log=self.log, outcome=self.outcome,
                     user_ids=self.user_ids, transfer_outcome=self.transfer_outcome,
                     queue_name=self.queue_name, queue_state=self.queue_state,
-                    callback_user_ids=self.callback_user_ids)
+                    callback_user_ids=self.callback_user_ids, marks=self.marks)
 
     # -- The TwiML of each state type ------------------------------------------------------
 
