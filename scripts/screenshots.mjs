@@ -67,6 +67,29 @@ await page.waitForSelector(".o_form_view");
 await page.waitForTimeout(800);
 await page.screenshot({ path: `${out}call_form.png`, fullPage: false });
 console.log("docs/screenshots/call_form.png");
+// The visual builder on the demo's flow (at 1280×800, the size it is designed for): a state's
+// settings beside the canvas, then the simulator walking the flow with the path lit.
+await page.setViewportSize({ width: 1280, height: 800 });
+await page.click(".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_account']");
+await page.locator(".o_notebook .nav-link", { hasText: "Call flows" }).first().click();
+await page.locator(".o_field_widget[name=flow_ids] .o_data_row button.o_telephony_edit_flow").first().click();
+await page.waitForSelector(".o_telephony_flow_builder .o_tfb_card[data-state-id]");
+await page.waitForTimeout(500);
+await page.locator(".o_tfb_card[data-state-id] .o_tfb_card_name").nth(2).click();
+await page.waitForSelector(".o_tfb_panel");
+await page.waitForTimeout(500);
+await page.screenshot({ path: `${out}flow_builder.png`, fullPage: false });
+console.log("docs/screenshots/flow_builder.png");
+await page.click(".o_tfb_test");
+await page.click(".o_tfb_sim_call");
+await page.click(".o_tfb_sim_key[data-key='2']");
+await page.click(".o_tfb_sim_choice[data-choice='no-answer']");
+await page.waitForSelector(".o_tfb_sim_waiting .o_tfb_sim_choice[data-choice='message']");
+await page.waitForTimeout(500);
+await page.screenshot({ path: `${out}flow_simulator.png`, fullPage: false });
+console.log("docs/screenshots/flow_simulator.png");
+await page.click(".o_tfb_simulator .btn-close");
+await page.setViewportSize({ width: 1440, height: 900 });
 // Buying a number: the numbers offered, as a list to choose from.
 await page.goto(`${base}/odoo/telephony`);
 await page.waitForSelector(".o_form_view .o_notebook");
