@@ -1,5 +1,5 @@
 /** @odoo-module **/
-import { Component, onMounted, onWillStart, onWillUnmount, toRaw, useExternalListener, useRef, useState } from "@odoo/owl";
+import { Component, onMounted, onWillStart, onWillUnmount, reactive, toRaw, useExternalListener, useRef, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
@@ -55,6 +55,8 @@ export class FlowBuilder extends Component {
             showProblems: false,
             simulating: false,
             adding: null,
+            canUndo: false,
+            canRedo: false,
         });
         this.checkLater = debounce(() => {
             this.computeDiff();
@@ -98,6 +100,8 @@ export class FlowBuilder extends Component {
         this.ui.problems = data.problems;
         this.indexProblems();
         this.ui.dirty = false;
+        this.ui.canUndo = false;
+        this.ui.canRedo = false;
         this.computeDiff();
     }
 
@@ -112,6 +116,20 @@ export class FlowBuilder extends Component {
 
     get model() {
         return this.ui.tab === "draft" ? this.ui.draft : this.ui.published;
+    }
+
+    /**
+     * The shown model for event handlers: its writes reach the cards and arrows that read it,
+     * its reads subscribe nothing (through `this.model`, this component would render again
+     * on every move of a drag).
+     */
+    get edit() {
+        return reactive(toRaw(toRaw(this.ui)[this.ui.tab === "draft" ? "draft" : "published"]));
+    }
+
+    /** The draft, for edits from event handlers (see `edit`). */
+    get editDraft() {
+        return reactive(toRaw(toRaw(this.ui).draft));
     }
 
     get hasPublished() {
@@ -178,11 +196,11 @@ export class FlowBuilder extends Component {
         return (list.find(([recordId]) => recordId === id) || [null, null])[1];
     }
 
-    summarize(stateId) {
+    summarize(stateId, model) {
         if (stateId === START) {
             return [];
         }
-        const state = this.model.state(stateId);
+        const state = model.state(stateId);
         const lines = [];
         switch (state?.type) {
             case "announce":
@@ -232,8 +250,13 @@ export class FlowBuilder extends Component {
     // ------------------------------------------------------------------------------------
 
     onModelChange() {
-        if (!toRaw(this.ui).dirty) {
+        const ui = toRaw(this.ui);
+        const draft = ui.draft;
+        if (!ui.dirty) {
             this.ui.dirty = true;
+        }
+        if (ui.canUndo !== draft.canUndo || ui.canRedo !== draft.canRedo) {
+            Object.assign(this.ui, { canUndo: draft.canUndo, canRedo: draft.canRedo });
         }
         this.checkLater();
     }
@@ -274,7 +297,7 @@ export class FlowBuilder extends Component {
     async saveDraft() {
         this.ui.saving = true;
         try {
-            const problems = await this.orm.call("telephony.flow", "save_builder_definition", [[this.flowId], this.draft.toJSON()]);
+            const problems = await this.orm.call("telephony.flow", "save_builder_definition", [[this.flowId], toRaw(this.ui).draft.toJSON()]);
             this.ui.problems = problems;
             this.indexProblems();
             this.ui.dirty = false;
@@ -287,7 +310,7 @@ export class FlowBuilder extends Component {
     async publish() {
         this.ui.saving = true;
         try {
-            const problems = await this.orm.call("telephony.flow", "save_builder_definition", [[this.flowId], this.draft.toJSON()]);
+            const problems = await this.orm.call("telephony.flow", "save_builder_definition", [[this.flowId], toRaw(this.ui).draft.toJSON()]);
             this.ui.dirty = false;
             this.ui.problems = problems;
             this.indexProblems();
@@ -363,7 +386,7 @@ export class FlowBuilder extends Component {
         if (this.ui.readonly) {
             return;
         }
-        this.draft.deleteState(stateId);
+        this.editDraft.deleteState(stateId);
         if (this.ui.selected === stateId) {
             this.ui.selected = null;
         }
@@ -374,7 +397,7 @@ export class FlowBuilder extends Component {
         if (this.ui.readonly) {
             return;
         }
-        this.draft.disconnect(source, event);
+        this.editDraft.disconnect(source, event);
         this.ui.selectedConnection = null;
     }
 
@@ -385,19 +408,19 @@ export class FlowBuilder extends Component {
     }
 
     undo() {
-        if (!this.ui.readonly && this.draft.undo()) {
+        if (!this.ui.readonly && this.editDraft.undo()) {
             this.afterHistory();
         }
     }
 
     redo() {
-        if (!this.ui.readonly && this.draft.redo()) {
+        if (!this.ui.readonly && this.editDraft.redo()) {
             this.afterHistory();
         }
     }
 
     afterHistory() {
-        if (this.ui.selected && !(this.ui.selected in this.draft.states)) {
+        if (this.ui.selected && !(this.ui.selected in toRaw(this.ui).draft.states)) {
             this.ui.selected = null;
         }
         this.ui.menuFor = null;
@@ -407,7 +430,7 @@ export class FlowBuilder extends Component {
         if (this.ui.readonly) {
             return;
         }
-        this.draft.autoArrange();
+        this.editDraft.autoArrange();
         this.fitView();
     }
 
@@ -416,9 +439,10 @@ export class FlowBuilder extends Component {
         if (this.ui.readonly) {
             return;
         }
-        const ids = this.draft.stateIds;
-        const bottom = Math.max(0, ...ids.map((id) => this.draft.position(id)[1] + this.draft.cardHeight(id)));
-        const stateId = this.draft.addState(type, [40, ids.length ? bottom + 40 : 40]);
+        const draft = this.editDraft;
+        const ids = draft.stateIds;
+        const bottom = Math.max(0, ...ids.map((id) => draft.position(id)[1] + draft.cardHeight(id)));
+        const stateId = draft.addState(type, [40, ids.length ? bottom + 40 : 40]);
         this.select(stateId);
         this.centerOn(stateId);
     }
@@ -480,13 +504,15 @@ export class FlowBuilder extends Component {
         if (this.ui.readonly) {
             return;
         }
-        this.model.beginGesture();
+        const model = this.edit;
+        model.beginGesture();
         this.gesture = {
             kind: "move",
+            model,
             stateId,
             x: event.clientX,
             y: event.clientY,
-            position: [...this.model.position(stateId)],
+            position: [...model.position(stateId)],
         };
     }
 
@@ -496,7 +522,7 @@ export class FlowBuilder extends Component {
         }
         event.stopPropagation();
         event.preventDefault();
-        const from = this.model.outputPoint(source, eventName);
+        const from = this.edit.outputPoint(source, eventName);
         this.ui.drawing = { source, event: eventName, from, to: from, over: null, refusal: "" };
         this.gesture = { kind: "connect" };
     }
@@ -520,7 +546,7 @@ export class FlowBuilder extends Component {
             this.ui.view.y = gesture.view.y + event.clientY - gesture.y;
         } else if (gesture.kind === "move") {
             const zoom = this.ui.view.zoom;
-            this.model.moveState(gesture.stateId, [
+            gesture.model.moveState(gesture.stateId, [
                 gesture.position[0] + (event.clientX - gesture.x) / zoom,
                 gesture.position[1] + (event.clientY - gesture.y) / zoom,
             ]);
@@ -530,7 +556,7 @@ export class FlowBuilder extends Component {
             const over = this.cardAt(event.clientX, event.clientY);
             if (over !== drawing.over) {
                 drawing.over = over;
-                drawing.refusal = over ? this.model.connectionRefusal(drawing.source, drawing.event, over) : "";
+                drawing.refusal = over ? this.edit.connectionRefusal(drawing.source, drawing.event, over) : "";
             }
         } else if (gesture.kind === "add") {
             this.ui.adding = { type: gesture.type, x: event.clientX, y: event.clientY };
@@ -550,13 +576,13 @@ export class FlowBuilder extends Component {
             return;
         }
         if (gesture.kind === "move") {
-            this.model.endGesture();
+            gesture.model.endGesture();
         } else if (gesture.kind === "connect") {
             const drawing = this.ui.drawing;
             this.ui.drawing = null;
             const target = this.cardAt(event.clientX, event.clientY) || drawing.over;
             if (target) {
-                const refusal = this.draft.connect(drawing.source, drawing.event, target);
+                const refusal = this.editDraft.connect(drawing.source, drawing.event, target);
                 if (refusal) {
                     this.showRefusal(refusal, target);
                 }
@@ -569,7 +595,7 @@ export class FlowBuilder extends Component {
             const moved = Math.abs(event.clientX - gesture.x) + Math.abs(event.clientY - gesture.y) > 4;
             if (inside) {
                 const [x, y] = this.toCanvas(event.clientX, event.clientY);
-                const stateId = this.draft.addState(gesture.type, [x - 20, y - 15]);
+                const stateId = this.editDraft.addState(gesture.type, [x - 20, y - 15]);
                 this.select(stateId);
             } else if (!moved) {
                 this.addStateAtFreeSpot(gesture.type);
@@ -579,8 +605,9 @@ export class FlowBuilder extends Component {
 
     /** Say in place, on the state the arrow was dropped on, why the connection was refused. */
     showRefusal(message, stateId) {
-        const [x, y] = this.model.position(stateId);
-        this.ui.refusal = { message, x, y: y + this.model.cardHeight(stateId) + 6, stateId };
+        const model = toRaw(this.edit);
+        const [x, y] = model.position(stateId);
+        this.ui.refusal = { message, x, y: y + model.cardHeight(stateId) + 6, stateId };
         clearTimeout(this.refusalTimer);
         this.refusalTimer = setTimeout(() => (this.ui.refusal = null), 6000);
     }
@@ -629,10 +656,11 @@ export class FlowBuilder extends Component {
         if (!el) {
             return;
         }
-        const ids = [START, ...this.model.stateIds];
+        const model = toRaw(this.edit);
+        const ids = [START, ...model.stateIds];
         const boxes = ids.map((id) => {
-            const [x, y] = this.model.position(id);
-            return [x, y, x + this.model.cardWidth(id), y + this.model.cardHeight(id)];
+            const [x, y] = model.position(id);
+            return [x, y, x + model.cardWidth(id), y + model.cardHeight(id)];
         });
         const minX = Math.min(...boxes.map((box) => box[0]));
         const minY = Math.min(...boxes.map((box) => box[1]));
@@ -651,7 +679,7 @@ export class FlowBuilder extends Component {
             return;
         }
         const rect = el.getBoundingClientRect();
-        const [x, y] = this.model.position(stateId);
+        const [x, y] = toRaw(this.edit).position(stateId);
         const zoom = this.ui.view.zoom;
         const [cx, cy] = [(rect.width - 80) / 2, rect.height / 2 - 60];
         const visible = x * zoom + this.ui.view.x > 0 && x * zoom + this.ui.view.x < rect.width - 240 &&
@@ -689,7 +717,7 @@ export class FlowBuilder extends Component {
 
     /** Light the steps a simulated call took: `steps` of `telephony.flow.simulate`. */
     showSimulation(result) {
-        const model = this.model;
+        const model = toRaw(this.edit);
         const connections = result.path.length ? [`${START}/start`] : [];
         for (const step of result.steps) {
             if (model.target(step.state, step.event)) {

@@ -86,7 +86,7 @@ export class FlowCard extends Component {
 
     /** Two short lines saying what the state does (who is rung, the keys, the message). */
     get summary() {
-        return this.props.builder.summarize(this.props.stateId);
+        return this.props.builder.summarize(this.props.stateId, this.model);
     }
 
     get rows() {
@@ -115,10 +115,14 @@ export class FlowCard extends Component {
     }
 }
 
-/** The connections, drawn as SVG arrows labelled with their event, each with a trash icon. */
-export class FlowArrows extends Component {
-    static template = "builtin_telephony.FlowArrows";
-    static props = ["model", "ui", "builder"];
+/**
+ * One connection: an SVG arrow from a state's output to the next state, labelled with its event,
+ * with a trash icon. It reads only the positions of its two ends, so dragging a card re-renders
+ * the arrows that touch it and no other.
+ */
+export class FlowArrow extends Component {
+    static template = "builtin_telephony.FlowArrow";
+    static props = ["model", "ui", "builder", "source", "event", "target", "invalid?"];
 
     setup() {
         this.model = useState(this.props.model);
@@ -130,33 +134,57 @@ export class FlowArrows extends Component {
         return `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
     }
 
-    /** The point at t = 0.5 of the curve: where the label and its trash icon sit. */
-    static middle([x1, y1], [x2, y2]) {
-        return [(x1 + x2) / 2, (y1 + y2) / 2];
+    get key() {
+        return `${this.props.source}/${this.props.event}`;
     }
 
-    get arrows() {
-        return this.model.connections().filter((connection) => connection.target in this.model.states).map((connection) => {
-            const from = this.model.outputPoint(connection.source, connection.event);
-            const to = this.model.inputPoint(connection.target);
-            const key = `${connection.source}/${connection.event}`;
-            const [mx, my] = FlowArrows.middle(from, to);
-            const label = connection.source === START ? "" : this.props.builder.eventLabel(connection.event);
-            const onPath = this.ui.pathConnections.includes(key);
-            return {
-                key,
-                ...connection,
-                d: FlowArrows.path(from, to),
-                label,
-                labelX: mx,
-                labelY: my,
-                labelWidth: Math.max(18, label.length * 7 + 8),
-                changed: this.ui.changedConnections.includes(key),
-                selected: this.ui.selectedConnection === key,
-                onPath,
-                problem: connection.invalid,
-            };
-        });
+    get arrow() {
+        const { source, event, target } = this.props;
+        const from = this.model.outputPoint(source, event);
+        const to = this.model.inputPoint(target);
+        const label = source === START ? "" : this.props.builder.eventLabel(event);
+        return {
+            d: FlowArrow.path(from, to),
+            label,
+            // The middle of the curve (t = 0.5): where the label and its trash icon sit.
+            labelX: (from[0] + to[0]) / 2,
+            labelY: (from[1] + to[1]) / 2,
+            labelWidth: Math.max(18, label.length * 7 + 8),
+        };
+    }
+
+    get className() {
+        const key = this.key;
+        const classes = ["o_tfb_connection"];
+        if (this.ui.changedConnections.includes(key)) {
+            classes.push("o_tfb_changed");
+        }
+        if (this.ui.selectedConnection === key) {
+            classes.push("o_tfb_selected");
+        }
+        if (this.ui.pathConnections.includes(key)) {
+            classes.push("o_tfb_on_path");
+        }
+        if (this.props.invalid) {
+            classes.push("o_tfb_invalid");
+        }
+        return classes.join(" ");
+    }
+}
+
+/** The connections, drawn as SVG arrows (one `FlowArrow` each), and the arrow being drawn. */
+export class FlowArrows extends Component {
+    static template = "builtin_telephony.FlowArrows";
+    static components = { FlowArrow };
+    static props = ["model", "ui", "builder"];
+
+    setup() {
+        this.model = useState(this.props.model);
+        this.ui = useState(this.props.ui);
+    }
+
+    get connections() {
+        return this.model.connections().filter((connection) => connection.target in this.model.states);
     }
 
     get drawing() {
@@ -164,6 +192,6 @@ export class FlowArrows extends Component {
         if (!drawing) {
             return null;
         }
-        return { d: FlowArrows.path(drawing.from, drawing.to), refused: Boolean(drawing.refusal) };
+        return { d: FlowArrow.path(drawing.from, drawing.to), refused: Boolean(drawing.refusal) };
     }
 }

@@ -1,4 +1,6 @@
 /** @odoo-module **/
+import { markRaw } from "@odoo/owl";
+
 /**
  * The call-flow builder's model: a call-flow definition (the JSON of docs/contracts.md) and the
  * edits an administrator makes to it, with undo / redo and the drawing rules of connections
@@ -36,11 +38,15 @@ export class FlowModel {
         this.schema = schema;
         this.typesByName = Object.fromEntries(schema.types.map((type) => [type.type, type]));
         this.definition = FlowModel.normalize(definition);
-        this.undoStack = [];
-        this.redoStack = [];
-        this.pending = null; // snapshot taken when a gesture (drag) began
-        this.revision = 0; // bumped on each change
-        this.onChange = null; // called after each change (the builder validates the draft)
+        // Not reactive: the builder holds the model in an OWL state, and what renders the canvas
+        // must not be asked to render again because the history moved.
+        this.history = markRaw({
+            undo: [],
+            redo: [],
+            pending: null, // snapshot taken when a gesture (drag) began
+            revision: 0, // bumped on each change
+            onChange: null, // called after each change (the builder validates the draft)
+        });
     }
 
     /** A definition as the builder edits it: an object with `start`, `states` and positions. */
@@ -226,55 +232,71 @@ export class FlowModel {
     // Editing (every change goes through `change`, which keeps undo / redo)
     // ------------------------------------------------------------------------------------
 
+    /** Called after each change (the builder checks the draft and marks it unsaved). */
+    set onChange(callback) {
+        this.history.onChange = callback;
+    }
+
+    get onChange() {
+        return this.history.onChange;
+    }
+
+    get revision() {
+        return this.history.revision;
+    }
+
     change(mutate) {
-        const snapshot = this.pending || JSON.stringify(this.definition);
+        const history = this.history;
+        const snapshot = history.pending || JSON.stringify(this.definition);
         const result = mutate(this.definition);
-        if (!this.pending) {
+        if (!history.pending) {
             this.pushUndo(snapshot);
         }
-        this.revision++;
-        this.onChange?.();
+        history.revision++;
+        history.onChange?.();
         return result;
     }
 
     pushUndo(snapshot) {
-        if (this.undoStack.at(-1) === snapshot) {
+        const history = this.history;
+        if (history.undo.at(-1) === snapshot) {
             return;
         }
-        this.undoStack.push(snapshot);
-        if (this.undoStack.length > HISTORY_LIMIT) {
-            this.undoStack.shift();
+        history.undo.push(snapshot);
+        if (history.undo.length > HISTORY_LIMIT) {
+            history.undo.shift();
         }
-        this.redoStack = [];
+        history.redo = [];
     }
 
     /** A gesture (dragging a card) is one undo step however many moves it makes. */
     beginGesture() {
-        this.pending = JSON.stringify(this.definition);
+        this.history.pending = JSON.stringify(this.definition);
     }
 
     endGesture() {
-        const snapshot = this.pending;
-        this.pending = null;
+        const snapshot = this.history.pending;
+        this.history.pending = null;
         if (snapshot !== null && snapshot !== JSON.stringify(this.definition)) {
             this.pushUndo(snapshot);
+            this.history.onChange?.();
         }
     }
 
     get canUndo() {
-        return this.undoStack.length > 0;
+        return this.history.undo.length > 0;
     }
 
     get canRedo() {
-        return this.redoStack.length > 0;
+        return this.history.redo.length > 0;
     }
 
     undo() {
         if (!this.canUndo) {
             return false;
         }
-        this.redoStack.push(JSON.stringify(this.definition));
-        this.restore(this.undoStack.pop());
+        this.history.redo.push(JSON.stringify(this.definition));
+        this.restore(this.history.undo.pop());
         return true;
     }
 
@@ -282,8 +304,8 @@ export class FlowModel {
         if (!this.canRedo) {
             return false;
         }
-        this.undoStack.push(JSON.stringify(this.definition));
-        this.restore(this.redoStack.pop());
+        this.history.undo.push(JSON.stringify(this.definition));
+        this.restore(this.history.redo.pop());
         return true;
     }
 
@@ -294,8 +316,8 @@ export class FlowModel {
             delete this.definition[key];
         }
         Object.assign(this.definition, definition);
-        this.revision++;
-        this.onChange?.();
+        this.history.revision++;
+        this.history.onChange?.();
     }
 
     newStateId(type) {
@@ -546,11 +568,11 @@ export class FlowModel {
         if (!unplaced) {
             return false;
         }
-        const onChange = this.onChange;
-        this.onChange = null;
+        const onChange = this.history.onChange;
+        this.history.onChange = null;
         this.autoArrange();
-        this.undoStack = [];
-        this.onChange = onChange;
+        this.history.undo = [];
+        this.history.onChange = onChange;
         return true;
     }
 
