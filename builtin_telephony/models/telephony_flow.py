@@ -3,6 +3,7 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .flow_context import FlowContext
 from ..tools.flow import definition as flow_definition, description as flow_description, \
     simulator as flow_simulator, validation as flow_validation
 
@@ -353,25 +354,11 @@ class TelephonyFlow(models.Model):
             raise UserError(str(error)) from error
 
     def _simulation_context(self):
-        company = self.company_id or self.env.company
-        Group = self.env['telephony.group'].sudo()
-        Attachment = self.env['ir.attachment']
-        lang = company.partner_id.lang or 'en_US'
-
-        def group_members(group_id):
-            group = Group.browse(int(group_id or 0)).exists()
-            if not group or group.company_id != company:
-                return []
-            return group._members_in_sign_in_order().ids
-
-        def audio_url(message):
-            attachment = Attachment.browse(int(message.get('attachment_id') or 0)).exists()
-            return f'/web/content/{attachment.id}' if attachment else None
-
-        def translate(text):
-            return self.env(context=dict(self.env.context, lang=lang))._(text)
-
-        return flow_simulator.SimulatedContext(group_members, audio_url, translate)
+        """The context a call of this flow would get (``FlowContext`` of a call not stored),
+        with the simulation's availability, queues and clock."""
+        call = self.env['telephony.call'].new({'company_id': (self.company_id or self.env.company).id,
+                                               'flow_id': self.id})
+        return flow_simulator.SimulatedContext(FlowContext(call))
 
     # ------------------------------------------------------------------------------------------
     # Import / export (B6)

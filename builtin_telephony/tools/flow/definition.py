@@ -193,12 +193,19 @@ def type_label(state_type, _):
 # The settings of each state type, as the visual builder shows them
 # ---------------------------------------------------------------------------------------------
 
-# Languages and voices of Twilio's <Say> offered for text messages (passed on as they are).
-SAY_LANGUAGES = ('en-US', 'en-GB', 'en-AU', 'fr-FR', 'fr-CA', 'de-DE', 'es-ES', 'es-MX', 'it-IT',
-                 'nl-NL', 'pt-BR', 'pt-PT', 'ja-JP', 'zh-CN')
-SAY_VOICES = ('man', 'woman', 'Polly.Joanna', 'Polly.Matthew', 'Polly.Amy', 'Polly.Brian',
-              'Polly.Celine', 'Polly.Mathieu', 'Polly.Marlene', 'Polly.Hans', 'Polly.Lucia',
-              'Polly.Enrique')
+# The <Say> languages offered for text messages, and per language the voices that speak it
+# (Twilio's text-to-speech documentation: a voice asked for a language it does not speak fails
+# the call). Without a voice, the engine picks one that speaks the language (tools/speech.py).
+SAY_VOICES = {
+    'en-US': ('man', 'woman', 'Polly.Joanna', 'Polly.Salli', 'Polly.Matthew'),
+    'en-GB': ('man', 'woman', 'Polly.Amy'),
+    'es-ES': ('Polly.Lucia', 'Polly.Conchita', 'Polly.Enrique'),
+    'es-MX': ('Polly.Mia',),
+    'es-US': ('Polly.Lupe', 'Polly.Penelope', 'Polly.Miguel'),
+    'cmn-CN': ('Polly.Zhiyu',),
+    'fr': ('man', 'woman'),
+    'de': ('man', 'woman'),
+}
 ICONS = {
     'announce': 'fa-bullhorn',
     'ivr': 'fa-th',
@@ -296,8 +303,8 @@ def builder_schema(_=identity):
         'max_incoming': MAX_INCOMING,
         'max_ivr_keys': MAX_IVR_KEYS,
         'queue_defaults': QUEUE_DEFAULTS,
-        'languages': list(SAY_LANGUAGES),
-        'voices': list(SAY_VOICES),
+        'languages': list(SAY_VOICES),
+        'voices': {language: list(voices) for language, voices in SAY_VOICES.items()},
         'labels': {'start': _('Start')},
         'texts': {
             'no_target': _('Drop the arrow on a state.'),

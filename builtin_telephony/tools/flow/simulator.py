@@ -39,54 +39,36 @@ class SimulationError(ValueError):
 
 
 class SimulatedContext:
-    """``runtime.CallContext`` of a simulated call.
+    """``runtime.CallContext`` of a simulated call, over ``base``: the context a real call of
+    the flow would get (the Odoo model builds it), for everything read-only — group members in
+    sign-in order, softphone identities, URLs, the language and translation of spoken prompts.
 
-    ``group_members(group_id)``, ``audio_url(message)`` and ``translate(text)`` come from the
-    caller (the Odoo model reads groups and files, translates system prompts); everything else
-    is the simulation's: users are available unless a choice made them busy or offline, queues
-    are empty, time passes as the call goes (ringing lasts the Dial's timeout).
+    What would depend on the moment or leave a trace is the simulation's: users are available
+    unless a choice made them busy or offline (``statuses``), queues are empty, audio files are
+    named by their URL without an access token, and time passes as the call goes (ringing lasts
+    the Dial's timeout).
     """
 
-    def __init__(self, group_members, audio_url, translate):
-        self._group_members = group_members
-        self._audio_url = audio_url
-        self._translate = translate
+    def __init__(self, base):
+        self._base = base
         self.statuses = {}
         self.clock = 1_000_000.0
 
-    def url(self, action, **params):
-        query = urlencode(sorted((key, str(value)) for key, value in params.items()))
-        return SIMULATOR_BASE + action + ('?' + query if query else '')
+    def __getattr__(self, name):
+        return getattr(self._base, name)
 
     def user_status(self, user_id):
         return self.statuses.get(user_id, 'available')
-
-    def client_identity(self, user_id):
-        return 'user-%s' % user_id
-
-    def group_members(self, group_id):
-        return list(self._group_members(group_id))
-
-    def queue_name(self, kind, record_id):
-        return '%s-%s' % (kind, record_id)
 
     def queue_size(self, queue_name):
         return 0
 
     def audio_url(self, message):
-        return self._audio_url(message)
-
-    def recording_callback_url(self):
-        return 'https://simulator.invalid' + const.RECORDING_ROUTE
-
-    def client_status_callback_url(self, user_id):
-        return 'https://simulator.invalid%s?user=%s' % (const.CLIENT_STATUS_ROUTE, user_id)
+        attachment_id = message.get('attachment_id')
+        return '/web/content/%s' % attachment_id if attachment_id else None
 
     def now(self):
         return self.clock
-
-    def translate(self, text):
-        return self._translate(text)
 
 
 def _action(url):

@@ -164,7 +164,17 @@ export class FlowStatePanel extends Component {
         } else {
             delete message[field];
         }
+        // A voice only speaks its own language(s): another language drops it.
+        if (field === "language" && message.voice && !this.voices(message).includes(message.voice)) {
+            delete message.voice;
+        }
         this.set(setting, message, section);
+    }
+
+    /** The voices that speak the message's language; without a language, the message is
+     * read in the company's by the voice the engine picks for it. */
+    voices(message) {
+        return (message.language && this.builder.schema.voices[message.language]) || [];
     }
 
     attachmentName(message) {
