@@ -153,6 +153,15 @@ export class FlowBuilder extends Component {
         return this.ui.problems.length;
     }
 
+    get problemCountText() {
+        return _t("%s to solve", this.problemCount);
+    }
+
+    get changesText() {
+        const text = this.ui.tab === "draft" ? _t("Changes not published yet are marked") : _t("Marked: what the draft changes");
+        return this.ui.removedCount ? _t("%(text)s (%(count)s removed)", { text, count: this.ui.removedCount }) : text;
+    }
+
     get types() {
         return this.schema.types;
     }

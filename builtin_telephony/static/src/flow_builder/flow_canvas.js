@@ -98,6 +98,7 @@ export class FlowCard extends Component {
                 label: this.props.builder.eventLabel(event),
                 target,
                 targetName: target ? this.model.label(target) : "",
+                title: _t("Drag to connect %s", this.props.builder.eventLabel(event)),
             };
         });
     }

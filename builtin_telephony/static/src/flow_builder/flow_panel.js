@@ -59,6 +59,10 @@ export class FlowStatePanel extends Component {
         });
     }
 
+    rangeText(setting) {
+        return _t("From %(min)s to %(max)s, %(default)s by default.", setting);
+    }
+
     defaultOf(settings, key) {
         return settings.find((setting) => setting.key === key)?.default;
     }

@@ -80,6 +80,22 @@ export class FlowSimulator extends Component {
         return texts[step.event] || this.builder.eventLabel(step.event);
     }
 
+    get introText() {
+        return this.which === "draft"
+            ? _t("Walk the draft as a caller would, with the engine that answers real calls. Nothing is logged or charged.")
+            : _t("Walk the published version as a caller would, with the engine that answers real calls. Nothing is logged or charged.");
+    }
+
+    get waitingText() {
+        const name = this.stateName(this.waiting.state);
+        const texts = {
+            ivr: _t("The caller is at %s: press a key.", name),
+            transfer: _t("The phone rings (%s): what happens?", name),
+            voicemail: _t("Recording at %s: what does the caller do?", name),
+        };
+        return texts[this.waiting.kind];
+    }
+
     get endText() {
         const texts = {
             completed: _t("Someone answered the call."),
@@ -90,7 +106,7 @@ export class FlowSimulator extends Component {
             rejected: _t("The flow has nothing to run: the call is rejected."),
         };
         const end = this.sim.result?.end;
-        return texts[end] || end;
+        return _t("Call ended: %s", texts[end] || end);
     }
 
     async call() {
