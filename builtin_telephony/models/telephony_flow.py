@@ -273,6 +273,8 @@ class TelephonyFlow(models.Model):
             'users': [[user_id, name] for user_id, name in users.items()],
             'groups': [[group_id, name] for group_id, name in groups.items()],
             'attachments': [[attachment.id, attachment.name] for attachment in attachments],
+            'calendars': [[calendar.id, '%s (%s)' % (calendar.name, calendar.tz)]
+                          for calendar in self._company_calendars()],
             'can_edit': self.has_access('write'),
         }
 
@@ -322,14 +324,16 @@ class TelephonyFlow(models.Model):
     # The simulator (B2)
     # ------------------------------------------------------------------------------------------
 
-    def simulate(self, which, choices, caller=False, called=False):
+    def simulate(self, which, choices, caller=False, called=False, hours=False):
         """Walk the ``'draft'`` or ``'published'`` version as a caller would, with the engine
         that answers real calls; nothing is logged or charged (docs/contracts.md).
 
         ``choices``: one per decision, in order (``'1'``…``'9'``, ``'0'``, ``'*'``, ``''`` at an
         IVR; ``'answered'``, ``'no-answer'``, ``'busy'``, ``'offline'`` at a transfer;
         ``'message'`` or ``''`` at a voicemail). ``caller``: the caller's number (a blocked one
-        is rejected before any flow runs); ``called``: the number dialled (shown only).
+        is rejected before any flow runs); ``called``: the number dialled (shown only);
+        ``hours``: ``'open'`` or ``'closed'`` to walk business-hours states as if their working
+        hours were open / closed, else (False) as their calendars say now.
 
         :return: ``{'path': [state ids entered], 'steps': [{'state', 'event', 'said'}],
             'end': 'completed' | 'voicemail' | 'busy' | 'missed' | 'rejected' | 'blocked' |
@@ -349,16 +353,17 @@ class TelephonyFlow(models.Model):
         if caller and self.env['telephony.blocked.number'].sudo().is_blocked(caller, company):
             return {'path': [], 'steps': [], 'end': 'blocked', 'waiting': False}
         try:
-            return flow_simulator.simulate(definition, choices, self._simulation_context())
+            return flow_simulator.simulate(definition, choices, self._simulation_context(hours))
         except (ValueError, flow_simulator.SimulationError) as error:
             raise UserError(str(error)) from error
 
-    def _simulation_context(self):
+    def _simulation_context(self, hours=False):
         """The context a call of this flow would get (``FlowContext`` of a call not stored),
         with the simulation's availability, queues and clock."""
         call = self.env['telephony.call'].new({'company_id': (self.company_id or self.env.company).id,
                                                'flow_id': self.id})
-        return flow_simulator.SimulatedContext(FlowContext(call))
+        return flow_simulator.SimulatedContext(FlowContext(call),
+                                               hours=hours if hours in ('open', 'closed') else None)
 
     # ------------------------------------------------------------------------------------------
     # Import / export (B6)

@@ -187,3 +187,36 @@ class TestFlowSimulator(HttpCase, FlowCase):
         self.assertEqual(result['path'], ['welcome', 'menu', 'sales', 'vm'])
         self.assertEqual(result['end'], 'voicemail')
         self.assertIs(result['waiting'], False)
+
+    def test_business_hours_and_call_back_offer(self):
+        text = lambda words: {'kind': 'text', 'text': words}  # noqa: E731
+        flow = self._flow({'start': 'hours', 'states': {
+            'hours': {'type': 'business_hours', 'name': 'Hours',
+                      'calendar_id': self.env.ref('resource.resource_calendar_std').id,
+                      'next': {'open': 'sales', 'closed': 'closed'}},
+            'closed': {'type': 'announce', 'name': 'Closed', 'message': text('We are closed'),
+                       'next': {}},
+            'sales': {'type': 'transfer_user', 'name': 'Sales', 'user_id': self.alice.id,
+                      'queue': {'enabled': True, 'max_calls': 2, 'music_loops': 2,
+                                'announce_position': True,
+                                'callback': {'enabled': True, 'key': '5'},
+                                'music': {'kind': 'url', 'url': 'https://example.com/hold.mp3'}},
+                      'next': {}},
+        }})
+        closed = flow.simulate('draft', [], hours='closed')
+        self.assertEqual(closed['path'], ['hours', 'closed'])
+        self.assertEqual(closed['end'], 'missed')
+        self.assertIn('We are closed', closed['steps'][-1]['said'] + closed['steps'][-2]['said'])
+        waiting = flow.simulate('draft', ['busy'], hours='open')
+        self.assertEqual(waiting['path'], ['hours', 'sales'])
+        self.assertEqual(waiting['waiting'], {'state': 'sales', 'kind': 'queue', 'options': ['5', '']})
+        queued = next(step for step in waiting['steps'] if step['event'] == 'queued')
+        self.assertIn('You are number 1 in the queue.', queued['said'])
+        called_back = flow.simulate('draft', ['busy', '5'], hours='open')
+        self.assertEqual(called_back['end'], 'callback')
+        self.assertEqual(called_back['steps'][-1]['event'], 'callback')
+        # Waiting on through both loops of the music, the caller leaves the queue: timeout.
+        left = flow.simulate('draft', ['busy', '', ''], hours='open')
+        self.assertEqual(left['end'], 'missed')
+        self.assertEqual([step['event'] for step in left['steps'] if step['state'] == 'sales'],
+                         ['entered', 'queued', 'timeout'])

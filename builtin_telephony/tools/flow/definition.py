@@ -212,6 +212,7 @@ ICONS = {
     'transfer_user': 'fa-user',
     'transfer_group': 'fa-users',
     'voicemail': 'fa-microphone',
+    'business_hours': 'fa-clock-o',
 }
 # What a state dropped on the canvas starts with: the builder then shows what is missing.
 NEW_STATES = {
@@ -225,6 +226,7 @@ NEW_STATES = {
                        'queue': {'enabled': False}},
     'voicemail': {'message': {'kind': 'text', 'text': ''}, 'timeout': DEFAULTS['timeout'],
                   'max_length': DEFAULTS['max_length']},
+    'business_hours': {},
 }
 QUEUE_DEFAULTS = {'enabled': True, 'max_calls': DEFAULTS['max_calls'],
                   'music_loops': DEFAULTS['music_loops']}
@@ -251,6 +253,10 @@ def _transfer_settings(_):
              _message('notify', _('Caller notification'), optional=True),
              _message('music', _('Hold music'), audio_only=True),
              _integer('music_loops', _('Times the hold music plays')),
+             {'key': 'announce_position', 'kind': 'boolean', 'default': False,
+              'label': _('Announce the position in the queue and the estimated wait')},
+             {'key': 'callback', 'kind': 'callback', 'label': _('Offer a call-back: press'),
+              'keys': list(CALLBACK_KEYS), 'default_key': DEFAULTS['callback_key']},
          ]},
     ]
 
@@ -285,7 +291,16 @@ def state_settings(state_type, _=identity):
     if state_type == 'voicemail':
         return [_message('message', _('Prompt')),
                 _integer('timeout', _('Silence timeout (seconds)')),
-                _integer('max_length', _('Maximum message length (seconds)'))]
+                _integer('max_length', _('Maximum message length (seconds)')),
+                {'key': 'transcribe', 'kind': 'boolean', 'default': False,
+                 'label': _('Transcribe the message')},
+                {'key': 'email_to', 'kind': 'email_to', 'label': _('E-mail the message to'),
+                 'options': [['', _('Nobody')],
+                             [EMAIL_TO_OWNER, _('The user the call was for')],
+                             [EMAIL_TO_GROUP, _('The members of the group the call was for')],
+                             ['address', _('An address')]]}]
+    if state_type == 'business_hours':
+        return [{'key': 'calendar_id', 'kind': 'calendar', 'label': _('Working hours')}]
     return []
 
 

@@ -13,7 +13,10 @@ verb's action URL with Twilio's parameters. What the caller or the people rung d
   ``'offline'`` — then the people of that transfer state are busy (on another call) /
   offline, and the request is answered again knowing it, as the engine would have answered a
   call arriving while they were;
-* ``<Record>`` (voicemail): ``'message'`` (a message is left) or ``''`` (none).
+* ``<Record>`` (voicemail): ``'message'`` (a message is left) or ``''`` (none);
+* a queue's call-back offer (a ``<Gather>`` in its wait music): the key, or ``''`` to wait on.
+
+Business-hours states are open or closed as their calendars say now, or as ``hours`` says.
 
 When the choices run out at a decision, the walk stops there and says what it waits for.
 Nothing is stored: the context answers from memory (no queue has callers, nobody is busy or
@@ -24,7 +27,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ... import const
 from . import runtime
-from .definition import IVR_KEYS, FlowError, load_definition
+from .definition import IVR_KEYS, FlowError, callback_key, load_definition
 
 SIMULATOR_BASE = 'https://simulator.invalid' + const.FLOW_ROUTE
 TRANSFER_CHOICES = ('answered', 'no-answer', 'busy', 'offline')
@@ -49,8 +52,9 @@ class SimulatedContext:
     the Dial's timeout).
     """
 
-    def __init__(self, base):
+    def __init__(self, base, hours=None):
         self._base = base
+        self.hours = hours
         self.statuses = {}
         self.clock = 1_000_000.0
 
@@ -62,6 +66,11 @@ class SimulatedContext:
 
     def queue_size(self, queue_name):
         return 0
+
+    def is_open(self, calendar_id):
+        if self.hours in ('open', 'closed'):
+            return self.hours == 'open'
+        return self._base.is_open(calendar_id)
 
     def audio_url(self, message):
         attachment_id = message.get('attachment_id')
@@ -226,13 +235,10 @@ class _Simulation:
                 status = 'completed' if outcome == 'answered' else 'no-answer'
                 return action, dict(params, DialCallStatus=status)
             if tag == 'Enqueue':
-                # Nobody frees up in a simulation: the caller waits through the hold music,
-                # then leaves the queue (the wait URL ends with <Leave/>).
-                wait_action, wait_params = _action(verb.get('waitUrl'))
-                wait = self.answer((wait_action, wait_params))
-                self.record(wait, ET.fromstring(wait.twiml))
+                # Nobody frees up in a simulation: the caller waits through the wait URL's
+                # TwiML (hold music, position, call-back offer) until it leaves the queue.
                 action, params = _action(verb.get('action'))
-                return action, dict(params, QueueResult='leave')
+                return self.wait_in_queue(verb, action, params)
             if tag == 'Hangup':
                 break
             if tag == 'Reject':
@@ -241,6 +247,37 @@ class _Simulation:
             raise SimulationError('Unexpected TwiML verb <%s>.' % tag)
         self.end = step.outcome or 'missed'
         return None
+
+
+    def wait_in_queue(self, enqueue, action, params):
+        """Run the wait URL's TwiML as Twilio does for a queued caller (first in the queue,
+        no known wait); return the next request: the Enqueue action, or the call-back key's."""
+        wait = ('queue_wait',) + (_action(enqueue.get('waitUrl'))[1],)
+        while True:
+            action_wait, params_wait = wait
+            answer = self.answer((action_wait, dict(params_wait, QueuePosition='1',
+                                                   AvgQueueTime='0', QueueTime='0')))
+            self.record(answer, ET.fromstring(answer.twiml))
+            wait = None
+            for verb in ET.fromstring(answer.twiml):
+                if verb.tag == 'Gather':
+                    key_action, key_params = _action(verb.get('action'))
+                    state_id = key_params.get('state')
+                    key = self.take('queue', state_id, (self.callback_key(state_id), ''))
+                    if key is None:
+                        return None
+                    if key:
+                        return key_action, dict(key_params, Digits=key)
+                elif verb.tag == 'Redirect':
+                    wait = _action(verb.text)
+                    break
+                elif verb.tag == 'Leave':
+                    break
+            if wait is None:
+                return action, dict(params, QueueResult='leave')
+
+    def callback_key(self, state_id):
+        return callback_key((self.states.get(state_id) or {}).get('queue'))
 
 
 def simulate(definition, choices, ctx):

@@ -225,6 +225,11 @@ export class FlowBuilder extends Component {
                 lines.push(keys.length ? _t("Keys: %s", keys.sort().join(", ")) : _t("No key connected yet"));
                 break;
             }
+            case "business_hours":
+                lines.push(state.calendar_id
+                    ? _t("Open: %s", this.nameOf(this.flow.calendars, state.calendar_id) || `#${state.calendar_id}`)
+                    : _t("No working hours chosen yet"));
+                break;
             case "transfer_user":
                 lines.push(state.user_id
                     ? _t("Rings %s", this.nameOf(this.flow.users, state.user_id) || `#${state.user_id}`)

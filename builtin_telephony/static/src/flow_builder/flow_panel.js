@@ -59,6 +59,15 @@ export class FlowStatePanel extends Component {
         });
     }
 
+    recordsOf(setting) {
+        const flow = this.builder.flow;
+        return { telephony_user: flow.users, telephony_group: flow.groups, calendar: flow.calendars }[setting.kind] || [];
+    }
+
+    onEmailTo(setting, choice) {
+        this.set(setting, choice || undefined);
+    }
+
     rangeText(setting) {
         return _t("From %(min)s to %(max)s, %(default)s by default.", setting);
     }

@@ -24,6 +24,7 @@ export class FlowSimulator extends Component {
             result: null,
             error: "",
             busy: false,
+            hours: "",
         });
         this.keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0"];
         this.transferOptions = [
@@ -75,9 +76,18 @@ export class FlowSimulator extends Component {
             bridged: _t("answered from the queue"),
             voicemail: _t("message recorded"),
             invalid_key: _t("invalid key"),
+            callback: _t("asked to be called back"),
             hangup: _t("caller hung up"),
         };
         return texts[step.event] || this.builder.eventLabel(step.event);
+    }
+
+    get hasBusinessHours() {
+        return Object.values(this.builder.model.states).some((state) => state.type === "business_hours");
+    }
+
+    get callbackText() {
+        return _t("Press %s to be called back", this.waiting.options[0]);
     }
 
     get introText() {
@@ -92,6 +102,7 @@ export class FlowSimulator extends Component {
             ivr: _t("The caller is at %s: press a key.", name),
             transfer: _t("The phone rings (%s): what happens?", name),
             voicemail: _t("Recording at %s: what does the caller do?", name),
+            queue: _t("Waiting in the queue (%s): the caller may ask to be called back.", name),
         };
         return texts[this.waiting.kind];
     }
@@ -104,6 +115,7 @@ export class FlowSimulator extends Component {
             busy: _t("The call ended: everyone was busy."),
             blocked: _t("The caller's number is blocked: the call is rejected before any flow runs."),
             rejected: _t("The flow has nothing to run: the call is rejected."),
+            callback: _t("The caller asked to be called back."),
         };
         const end = this.sim.result?.end;
         return _t("Call ended: %s", texts[end] || end);
@@ -134,6 +146,7 @@ export class FlowSimulator extends Component {
             const result = await this.orm.call("telephony.flow", "simulate", [[this.builder.flowId], this.which, [...this.sim.choices]], {
                 caller: this.sim.caller || false,
                 called: this.sim.called || false,
+                hours: this.sim.hours || false,
             });
             this.sim.result = result;
             this.builder.showSimulation(result);
