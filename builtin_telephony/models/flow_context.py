@@ -75,6 +75,9 @@ class FlowContext:
             return False
         return calendar._telephony_is_open()
 
+    def client_parameters(self):
+        return self.call._client_parameters()
+
     def now(self):
         return time.time()
 

@@ -8,7 +8,7 @@ import pytz
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -61,10 +61,22 @@ class TelephonyCall(models.Model):
     _name = 'telephony.call'
     _inherit = ['mail.thread', 'mail.activity.mixin']
     _description = "Call"
+    # Who may read a call may write a note on it (from its form or the softphone).
+    _mail_post_access = 'read'
     _order = 'start_date desc, id desc'
     _rec_name = 'provider_sid'
 
     provider_sid = fields.Char("Call SID", required=True, readonly=True, copy=False)
+    rung_user_ids = fields.Many2many(
+        'res.users', 'telephony_call_rung_user_rel', 'call_id', 'user_id', string="Rang",
+        readonly=True, copy=False,
+        help="The users whose softphones the flow rang for this call: they see it when it was "
+             "missed or left a voicemail.")
+    # What a user who may not read the matched lead/contact sees instead of a link (SPEC C3).
+    lead_name = fields.Char("Lead name", compute='_compute_record_names')
+    partner_name = fields.Char("Contact name", compute='_compute_record_names')
+    can_read_lead = fields.Boolean(compute='_compute_record_names')
+    can_read_partner = fields.Boolean(compute='_compute_record_names')
     direction = fields.Selection(const.DIRECTIONS, required=True, readonly=True, index=True)
     status = fields.Selection(CALL_STATUSES, required=True, default='ringing', index=True)
     from_number = fields.Char("From", readonly=True, index=True)
@@ -142,6 +154,16 @@ class TelephonyCall(models.Model):
         for call in self:
             call.display_name = "%s → %s" % (format_international(call.from_number) or '?',
                                              format_international(call.to_number) or '?')
+
+    @api.depends_context('uid')
+    @api.depends('lead_id', 'partner_id')
+    def _compute_record_names(self):
+        for call in self:
+            lead, partner = call.sudo().lead_id, call.sudo().partner_id
+            call.lead_name = lead.name or False
+            call.partner_name = partner.display_name or False
+            call.can_read_lead = bool(call._readable_record(call.lead_id))
+            call.can_read_partner = bool(call._readable_record(call.partner_id))
 
     def _softphone_summary(self):
         """A call as the softphone's recent calls list it: the other party's number and the
@@ -417,6 +439,136 @@ class TelephonyCall(models.Model):
 
         return generate()
 
+    @api.model
+    def _count_by_record(self, field_name, record_ids):
+        """``{record id: number of calls}`` of the calls whose ``field_name`` is one of
+        ``record_ids`` that the current user may read (the smart buttons' counts)."""
+        if not record_ids or not self.has_access('read'):
+            return {}
+        groups = self._read_group([(field_name, 'in', list(record_ids))], [field_name], ['__count'])
+        return {record.id: count for record, count in groups}
+
+    @api.model
+    def _action_view_for_record(self, domain, name, context):
+        return {
+            'type': 'ir.actions.act_window',
+            'name': name,
+            'res_model': 'telephony.call',
+            'view_mode': 'list,form',
+            'views': [(False, 'list'), (False, 'form')],
+            'domain': domain,
+            'context': dict(context, create=False),
+        }
+
+    # ------------------------------------------------------------------------------------------
+    # The CRM: who is calling, notes, call-backs (SPEC C2, C3)
+    # ------------------------------------------------------------------------------------------
+
+    def _caller_name(self):
+        """The name shown on a ringing softphone: the contact, else the lead's contact."""
+        self.ensure_one()
+        call = self.sudo()
+        lead = call.lead_id
+        return (call.partner_id.display_name or lead.contact_name or lead.partner_name
+                or lead.name or '')
+
+    def _client_parameters(self):
+        """The ``<Parameter>``s of a rung softphone's ``<Client>`` (CONTRACTS.md)."""
+        self.ensure_one()
+        return {
+            'call_id': str(self.id),
+            'caller_name': self._caller_name(),
+            'partner_id': str(self.partner_id.id or 0),
+            'lead_id': str(self.lead_id.id or 0),
+        }
+
+    def _ring_users(self, telephony_users):
+        """The flow rings these telephony users: they may see the call if it is missed, and
+        each of their tabs hears of it on the bus, with or without the softphone's Device."""
+        self.ensure_one()
+        users = telephony_users.sudo().user_id
+        if users - self.rung_user_ids:
+            self.rung_user_ids = [Command.link(user.id) for user in users - self.rung_user_ids]
+        payload = dict(self._client_parameters(), number=self.from_number or '')
+        for user in users:
+            user._bus_send('builtin_telephony/ringing', payload)
+
+    def _log_on_crm_records(self):
+        """A note on the chatter of the matched lead and contact, and for a missed call or a
+        voicemail, a call-back activity (one per caller and record)."""
+        self.ensure_one()
+        call = self.sudo()
+        if not (call.lead_id or call.partner_id) and call.status not in ('missed', 'voicemail'):
+            return
+        body = call._crm_note()
+        author = call.user_id.partner_id.id or False
+        for record in (call.lead_id, call.partner_id):
+            if record:
+                record.message_post(body=body, message_type='comment', author_id=author,
+                                    subtype_xmlid='mail.mt_note')
+        if call.direction == 'inbound' and call.status in ('missed', 'voicemail'):
+            call._leave_call_back()
+
+    def _crm_note(self):
+        self.ensure_one()
+        _ = self.env._
+        statuses = dict(self._fields['status']._description_selection(self.env))
+        if self.direction == 'outbound':
+            title = _("Outgoing call to %(number)s", number=self.to_number)
+        elif self.status == 'voicemail':
+            title = _("Voicemail from %(number)s", number=self.from_number)
+        elif self.status == 'missed':
+            title = _("Missed call from %(number)s", number=self.from_number)
+        else:
+            title = _("Incoming call from %(number)s", number=self.from_number)
+        details = [statuses.get(self.status, self.status)]
+        if self.user_id:
+            details.append(self.user_id.name)
+        if self.duration:
+            details.append(_("%(minutes)s min %(seconds)s s", minutes=self.duration // 60,
+                             seconds=self.duration % 60))
+        if self.recording_duration:
+            details.append(_("recorded: %(seconds)s s", seconds=self.recording_duration))
+        return Markup('<b>{}</b><br/>{}').format(title, ' · '.join(details))
+
+    def _leave_call_back(self):
+        """One open "Call back" activity per caller and record: on the lead, else the contact,
+        else the call; for the lead's salesperson, else a user the flow rang, else the account's
+        administrators' first."""
+        self.ensure_one()
+        record = self.lead_id or self.partner_id or self
+        user = (self.lead_id.user_id or self.rung_user_ids[:1]
+                or self.env['telephony.account']._get_for_company(self.company_id)._telephony_admins()[:1])
+        activity_type = self.env.ref('builtin_telephony.mail_activity_type_call_back')
+        # Two missed calls of one caller at once must still leave one activity: lock the record.
+        self.env.cr.execute(SQL('SELECT id FROM %s WHERE id = %s FOR UPDATE',
+                                SQL.identifier(record._table), record.id))
+        number = self.from_number or ''
+        existing = self.env['mail.activity'].sudo().search([
+            ('res_model', '=', record._name), ('res_id', '=', record.id),
+            ('activity_type_id', '=', activity_type.id), ('summary', 'like', number)], limit=1)
+        if existing:
+            return existing
+        return record.sudo().activity_schedule(
+            activity_type_id=activity_type.id, user_id=user.id or self.env.uid,
+            summary=self.env._("Call back %(number)s", number=number),
+            note=self._crm_note())
+
+    def message_post(self, **kwargs):
+        """A note written on a call (from its form or the softphone) also reaches its lead."""
+        message = super().message_post(**kwargs)
+        if (kwargs.get('message_type') == 'comment' and self.lead_id and not self.env.su
+                and not self.env.context.get('telephony_no_relay')):
+            lead = self._readable_record(self.lead_id)
+            if lead:
+                lead.sudo().message_post(
+                    body=Markup('<b>{}</b><br/>{}').format(
+                        self.env._("Note on the call %(call)s", call=self.display_name),
+                        kwargs.get('body') or ''),
+                    message_type='comment', subtype_xmlid='mail.mt_note',
+                    author_id=self.env.user.partner_id.id)
+        return message
+
     # ------------------------------------------------------------------------------------------
     # Webhook entry points (controllers/voice.py); self is sudo: Twilio is anonymous
     # ------------------------------------------------------------------------------------------
@@ -643,6 +795,8 @@ class TelephonyCall(models.Model):
         if step.queue_name:
             values.update(queue_name=step.queue_name, queue_state=step.queue_state,
                           queued_date=fields.Datetime.now())
+        if step.user_ids:
+            self._ring_users(self.env['telephony.user'].browse(step.user_ids))
         if step.outcome in ('voicemail', 'callback'):
             values['status'] = step.outcome
         elif step.outcome and not step.transfer_outcome:
@@ -882,6 +1036,7 @@ class TelephonyCall(models.Model):
             account._check_spend_levels(self.env['telephony.user'].sudo().search(
                 [('user_id', '=', self.user_id.id), ('company_id', '=', self.company_id.id)],
                 limit=1) if self.user_id else None)
+        self._log_on_crm_records()
         if self.user_id and not self.agent_end_date:
             self.agent_end_date = fields.Datetime.now()
             self._connect_next_caller(account, self.user_id)
@@ -1029,12 +1184,29 @@ class TelephonyCall(models.Model):
         if refusal:
             self._create_refused(values, 'failed', const.STEP_SPEND_LIMIT)
             return twiml.say_and_hang_up(refusal, language)
-        partner, lead = self._match_caller(destination, company)
+        partner, lead = self._placed_from_record(params, telephony_user.user_id)
+        if not (partner or lead):
+            partner, lead = self._match_caller(destination, company)
         call = self.create(dict(values, status='ringing', partner_id=partner.id, lead_id=lead.id,
                                 time_limit=time_limit,
                                 reserved_credits=rating.call_credits(price, time_limit)))
         call._add_steps([runtime.LogEntry('', '', const.STEP_DIALING)], user=telephony_user.user_id)
         return call._outgoing_dial_twiml(account, telephony_user, time_limit)
+
+    @api.model
+    def _placed_from_record(self, params, user):
+        """(contact, lead) of the record a call was placed from (the softphone's ``ResModel``
+        and ``ResId``, click to call), when ``user`` may read it; empty recordsets otherwise."""
+        Partner, Lead = self.env['res.partner'], self.env['crm.lead']
+        model, res_id = params.get('ResModel'), params.get('ResId') or ''
+        if model not in ('crm.lead', 'res.partner') or not res_id.isdigit() or not user:
+            return Partner, Lead
+        record = self.env[model].browse(int(res_id)).exists()
+        if not record or not record.with_user(user).has_access('read'):
+            return Partner, Lead
+        if model == 'crm.lead':
+            return record.partner_id, record
+        return record, Lead
 
     def _outgoing_dial_twiml(self, account, telephony_user, time_limit):
         """``<Dial>`` of an outgoing call from its caller ID to its destination."""

@@ -220,7 +220,8 @@ class TelephonyUser(models.Model):
         """The user's last calls, with the contact/lead matched when the user may read them."""
         self.ensure_one()
         calls = self.env['telephony.call'].with_user(self.user_id).search(
-            [('user_id', '=', self.user_id.id), ('company_id', '=', self.company_id.id)],
+            ['|', ('user_id', '=', self.user_id.id), ('rung_user_ids', 'in', self.user_id.ids),
+             ('company_id', '=', self.company_id.id)],
             limit=RECENT_CALLS)
         return [call._softphone_summary() for call in calls]
 

@@ -17,3 +17,5 @@ from . import test_telephony_users
 from . import test_users_tour
 from . import test_js_units
 from . import test_softphone
+from . import test_softphone_crm
+from . import test_softphone_tour

@@ -98,6 +98,9 @@ class FakeCall:
     def client_status_callback_url(self, user_id):
         return BASE + 'status?user=%s' % user_id
 
+    def client_parameters(self):
+        return getattr(self, 'parameters', {})
+
     def now(self):
         return self.clock
 
@@ -505,6 +508,15 @@ class TestTransferUser(EngineCase):
         self.assertEqual(client.get('statusCallback'), BASE + 'status?user=7')
         self.assertEqual(client.get('statusCallbackEvent'), 'ringing answered completed')
         self.assertEqual(step.user_ids, [7])
+
+    def test_rung_client_carries_who_is_calling(self):
+        self.ctx.parameters = {'call_id': '5', 'caller_name': 'Carla', 'partner_id': '3', 'lead_id': '0'}
+        step = self.follow(BASE + 'gather?state=menu', Digits='1')
+        client = parse(step.twiml)[0][0]
+        self.assertEqual(client.findtext('Identity'), 'user-7')
+        self.assertEqual([(p.get('name'), p.get('value')) for p in client.findall('Parameter')],
+                         [('call_id', '5'), ('caller_name', 'Carla'), ('partner_id', '3'), ('lead_id', '0')])
+        self.assertEqual(client.get('statusCallback'), BASE + 'status?user=7')
         self.assertEqual(step.log[-1], ('sales', 'Sales', 'ringing'))
 
     def test_no_recording_attributes_when_off(self):

@@ -95,11 +95,13 @@ class TwilioDriver:
         call.start(self.account.voice_webhook_url)
         return call
 
-    def outgoing_call(self, identity, to_number, caller_id=None):
-        """A softphone (Twilio Client ``identity``) calls ``to_number`` through the TwiML App."""
+    def outgoing_call(self, identity, to_number, caller_id=None, **extra):
+        """A softphone (Twilio Client ``identity``) calls ``to_number`` through the TwiML App;
+        ``extra``: the softphone's other parameters (``ResModel``, ``ResId``)."""
         call = SimulatedCall(self, 'client:%s' % identity, to_number, direction='outbound-api')
         if caller_id:
             call.extra['CallerId'] = caller_id
+        call.extra.update(extra)
         self.calls.append(call)
         call.start(self.account.client_webhook_url)
         return call
@@ -149,6 +151,12 @@ class TwilioDriver:
                                    QueueTime=call.seconds)
             self.case.assertEqual(len(ignored), 0, "nothing to run: the call went on elsewhere")
             call.run(call.request(url))
+
+
+def client_identity(client):
+    """The identity a ``<Client>`` rings: its text, or its ``<Identity>`` when it carries
+    ``<Parameter>``s."""
+    return (client.findtext('Identity') or client.text or '').strip()
 
 
 class SimulatedCall:
@@ -334,13 +342,13 @@ class SimulatedCall:
         self.legs = {}
         for client in dial.findall('Client'):
             leg = new_sid('CA')
-            self.legs[client.text] = (leg, client)
-            self.leg_status(client.text, 'ringing')
+            self.legs[client_identity(client)] = (leg, client)
+            self.leg_status(client_identity(client), 'ringing')
 
     def ringing(self):
         """The identities the current <Dial> rings, in order."""
         self.case.assertEqual(self.waiting and self.waiting[0], 'dial')
-        return [client.text for client in self.waiting[1].findall('Client')] or \
+        return [client_identity(client) for client in self.waiting[1].findall('Client')] or \
                [number.text for number in self.waiting[1].findall('Number')]
 
     def leg_status(self, identity, status, **extra):

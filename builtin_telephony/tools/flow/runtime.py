@@ -86,6 +86,9 @@ class CallContext(Protocol):
     def is_open(self, calendar_id: int) -> bool:
         """Whether the working-hours calendar is open now (its public holidays closed)."""
 
+    def client_parameters(self) -> dict:
+        """The ``<Parameter>``s of every ``<Client>`` rung (name → value): who is calling."""
+
     def now(self) -> float:
         """Current time, in seconds since the epoch."""
 
@@ -326,10 +329,17 @@ class _Walk:
         dial = self.response.dial(timeout=timeout, method='POST',
                                   action=self.ctx.url('dial', state=state_id, **url_params),
                                   **recording)
+        # Who is calling, for the ringing softphone: <Client><Identity/><Parameter/>...</Client>.
+        parameters = self.ctx.client_parameters()
         for user_id in user_ids:
-            dial.client(self.ctx.client_identity(user_id),
-                        status_callback=self.ctx.client_status_callback_url(user_id),
-                        status_callback_event=twiml.CLIENT_EVENTS)
+            identity = self.ctx.client_identity(user_id)
+            client = dial.client(None if parameters else identity,
+                                 status_callback=self.ctx.client_status_callback_url(user_id),
+                                 status_callback_event=twiml.CLIENT_EVENTS)
+            if parameters:
+                client.identity(identity)
+                for name, value in parameters.items():
+                    client.parameter(name=name, value=value)
         self.user_ids.extend(user_ids)
         self.note(state_id, const.STEP_RINGING)
 
