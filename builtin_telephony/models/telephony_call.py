@@ -8,7 +8,7 @@ import pytz
 
 from markupsafe import Markup
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -37,7 +37,7 @@ DECIDED = ('rejected', 'blocked', 'failed', 'voicemail', 'callback')
 WEBHOOK_FIELDS = ['status', 'direction', 'company_id', 'flow_version_id', 'user_id', 'answer_date',
                   'end_date', 'flow_outcome', 'answered_leg_sid', 'agent_end_date', 'queue_name',
                   'queue_state', 'duration', 'provider_sid', 'number_id', 'to_number', 'credits',
-                  'start_date', 'reserved_credits']
+                  'start_date', 'reserved_credits', 'from_number', 'partner_id', 'lead_id']
 # A voicemail's audio larger than this is linked in its e-mail rather than attached.
 VOICEMAIL_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 # <Dial> outcome of an outgoing call → its status.
@@ -487,8 +487,11 @@ class TelephonyCall(models.Model):
         each of their tabs hears of it on the bus, with or without the softphone's Device."""
         self.ensure_one()
         users = telephony_users.sudo().user_id
-        if users - self.rung_user_ids:
-            self.rung_user_ids = [Command.link(user.id) for user in users - self.rung_user_ids]
+        # One statement on the hot path of a ringing call (not the ORM's read-then-write).
+        self.env.cr.execute(SQL(
+            "INSERT INTO telephony_call_rung_user_rel (call_id, user_id) SELECT %s, unnest(%s::int[]) "
+            "ON CONFLICT DO NOTHING", self.id, users.ids))
+        self.invalidate_recordset(['rung_user_ids'])
         payload = dict(self._client_parameters(), number=self.from_number or '')
         for user in users:
             user._bus_send('builtin_telephony/ringing', payload)
@@ -568,6 +571,14 @@ class TelephonyCall(models.Model):
                     message_type='comment', subtype_xmlid='mail.mt_note',
                     author_id=self.env.user.partner_id.id)
         return message
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Calls are created by webhooks, on the caller's time: no "created" message, no
+        # follower; their chatter is for the notes people write.
+        calls = super(TelephonyCall, self.with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True, mail_notrack=True)).create(vals_list)
+        return calls.with_env(self.env)
 
     # ------------------------------------------------------------------------------------------
     # Webhook entry points (controllers/voice.py); self is sudo: Twilio is anonymous

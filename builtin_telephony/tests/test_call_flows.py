@@ -15,7 +15,7 @@ from odoo.tools.sql import index_exists
 
 from ..tools.flow import load_definition, runtime
 from .common import FlowCase
-from .twilio_driver import SimulatedCall, TwilioDriver
+from .twilio_driver import SimulatedCall, TwilioDriver, client_identity
 
 CALLER = '+14155550199'
 
@@ -432,7 +432,7 @@ class TestCallFlows(HttpCase, FlowCase):
         response, queries['gather'] = self.webhook_queries(gather.get('action'),
                                                            call.params(Digits='1'))
         dial = ET.fromstring(response.content).find('Dial')
-        self.assertEqual(dial.find('Client').text, self.alice.client_identity)
+        self.assertEqual(client_identity(dial.find('Client')), self.alice.client_identity)
         response, queries['dial'] = self.webhook_queries(
             dial.get('action'), call.params(DialCallStatus='completed', DialCallDuration='60'))
         self.assertEqual([verb.tag for verb in ET.fromstring(response.content)], ['Hangup'])
@@ -455,12 +455,14 @@ class TestCallFlows(HttpCase, FlowCase):
             # country of national numbers), block list, rate and balance (credit check),
             # contact, lead, INSERT call, INSERT steps
             'voice': 14,
-            # account, call, users' availability and live calls, INSERT steps
-            'gather': 6,
+            # account, call, users' availability and live calls, INSERT steps; who is calling
+            # (the contact's name, the rung users' partners, INSERT rung users, INSERT bus)
+            'gather': 10,
             # account, call, INSERT step, UPDATE call (outcome)
             'dial': 5,
-            # account, call, its number and rate, the charge and its line, UPDATE call
-            'status': 8,
+            # account, call, its number and rate, the charge and its line, UPDATE call; the
+            # notes on the lead's and the contact's chatter (13)
+            'status': 21,
         }
         self.answered_call_queries()    # warms the worker's caches: routing, the version...
         for webhook, queries in self.answered_call_queries().items():

@@ -7,7 +7,7 @@ from unittest.mock import patch
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .test_flow_definition import FlowCase
+from .common import FlowCase
 from .twilio_driver import TwilioDriver
 
 CALLER = '+14155550199'
