@@ -99,11 +99,15 @@ class OdooServer:
     here it idles until the server stops it.
     """
 
-    def __init__(self, db, port=None, workers=2, addons=(), load=()):
+    def __init__(self, db, port=None, workers=2, addons=(), load=(), bus=False):
         self.db, self.workers = db, workers
         # Server-wide modules (``--load``): their routes are served without installing them.
         self.load = list(load)
         self.port = port or free_port()
+        # bus=True: the real long-polling (websocket) process, on its own port, for the
+        # benchmarks that measure what reaches a browser (bench_screen_pop.py).
+        self.bus = bus
+        self.gevent_port = free_port() if bus else None
         self.url = f'http://127.0.0.1:{self.port}'
         self.log = f'/tmp/{db}-{self.port}.log'
         self.addons = [str(path) for path in addons]
@@ -118,10 +122,13 @@ class OdooServer:
             options.append('--addons-path=' + ','.join([configured_addons_path()] + self.addons))
         if self.load:
             options.append('--load=' + ','.join(['base', 'web'] + self.load))
+        if self.bus:
+            options.append(f'--gevent-port={self.gevent_port}')
         with open(self.log, 'w') as log:
             # TZ: what odoo-bin sets before anything reads the time.
             self.process = subprocess.Popen([sys.executable, os.path.abspath(__file__)] + options,
-                                            env=dict(os.environ, TZ='UTC'),
+                                            env=dict(os.environ, TZ='UTC',
+                                                     BENCH_BUS='1' if self.bus else ''),
                                             stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -155,7 +162,7 @@ def configured_addons_path():
 
 if __name__ == '__main__':
     # OdooServer's process (and, with ``gevent``, its idle long-polling one).
-    if sys.argv[1:2] == ['gevent']:
+    if sys.argv[1:2] == ['gevent'] and not os.environ.get('BENCH_BUS'):
         while True:
             time.sleep(3600)
     import odoo.cli

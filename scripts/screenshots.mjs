@@ -129,6 +129,40 @@ const openPage = async () => {
     await page.click(".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_account']");
     await page.waitForSelector(".o_form_view .o_notebook");
 };
+// The softphone (sandbox, simulated audio): a call ringing with the caller's lead, then click to
+// call from that lead. The demo's admin is a telephony user of the Sales group, signed in.
+const panel = ".o_telephony_softphone_panel";
+const shoot = async (name) => {
+    await page.screenshot({ path: `${out}${name}.png`, fullPage: false });
+    console.log(`docs/screenshots/${name}.png`);
+};
+const endCall = async () => {
+    await page.click(`${panel} .o_telephony_hangup`);
+    await page.click(`${panel} .o_telephony_dismiss`);
+};
+await openPage();
+await page.click(".o_notebook .nav-link[name=phone_numbers]");
+await page.locator(".o_field_widget[name=number_ids] .o_data_row", { hasText: "415-555-0142" })
+    .locator(".o_telephony_simulate_call").click();
+await page.fill(".modal .o_field_widget[name=from_number] input", "+12125550142");
+await page.fill(".modal .o_field_widget[name=caller_keys] input", "2");  // the sales team
+await page.click(".modal .modal-footer button[name=action_call]");
+await page.waitForSelector(`${panel} .o_telephony_accept`, { timeout: 20000 });
+await page.waitForTimeout(800);
+await shoot("softphone_ringing");
+await page.click(`${panel} .o_telephony_accept`);
+await page.waitForSelector(`${panel} .o_telephony_hangup`);
+await page.waitForTimeout(1500);
+await endCall();
+const [lead] = await rpc("crm.lead", "search", [[["phone_sanitized", "=", "+12125550142"]]], { limit: 1 });
+await page.goto(`${base}/odoo/crm/${lead}`);
+await page.click(".o_form_view .o_field_widget[name=phone] input");
+await page.click(".o_form_view .o_telephony_call_button_field");
+await page.waitForSelector(`${panel} .o_telephony_timer`, { timeout: 20000 });
+await page.waitForTimeout(2500);  // the timer runs
+await shoot("click_to_call");
+await endCall();
+
 try {
     for (const [code, suffix] of [["es_ES", "es"], ["zh_CN", "zh_CN"]]) {
         const [lang] = await rpc("res.lang", "search_read", [[["code", "=", code]]],

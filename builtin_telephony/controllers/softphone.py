@@ -49,3 +49,10 @@ class TelephonySoftphoneController(http.Controller):
         if not call:
             return {'call_sid': call_sid, 'state': 'ended', 'said': []}
         return call._act(telephony_user, action, digits)
+
+    @http.route('/telephony/softphone/note', type='json', auth='user', methods=['POST'])
+    def softphone_note(self, body, call_id=None, call_sid=None):
+        """A note on the current (or just ended) call, written in the softphone; it also
+        reaches the call's lead. Only on a call the user may read."""
+        self._telephony_user()
+        return request.env['telephony.call']._softphone_note(body, call_id=call_id, call_sid=call_sid)

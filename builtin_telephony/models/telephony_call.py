@@ -557,6 +557,19 @@ class TelephonyCall(models.Model):
             summary=self.env._("Call back %(number)s", number=number),
             note=self._crm_note())
 
+    @api.model
+    def _softphone_note(self, body, call_id=None, call_sid=None):
+        """Post ``body`` (plain text) as a note on the user's call, found by id or CallSid among
+        the calls they may read; returns the call id."""
+        body = (body or '').strip()
+        domain = [('id', '=', int(call_id))] if call_id else [('provider_sid', '=', call_sid or '')]
+        call = self.search(domain, limit=1)
+        if not call or not body:
+            raise UserError(self.env._("The note could not be saved: the call is not yours, or "
+                                       "the note is empty."))
+        call.message_post(body=body, message_type='comment', subtype_xmlid='mail.mt_note')
+        return call.id
+
     def message_post(self, **kwargs):
         """A note written on a call (from its form or the softphone) also reaches its lead."""
         message = super().message_post(**kwargs)

@@ -6,6 +6,7 @@ import json
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import FlowCase
 from .twilio_driver import TwilioDriver
@@ -227,3 +228,17 @@ class TestSoftphoneCrm(HttpCase, FlowCase):
         notes = self.notes(self.lead)
         self.assertIn('Wants 20 desks by March', notes[0])
         self.assertEqual(self.lead.message_ids[0].author_id, self.alice.user_id.partner_id)
+
+    def test_note_from_the_softphone(self):
+        call = self.call_in()
+        call.answer_and_talk(self.alice.client_identity, 20)
+        record = self.record(call)
+        self.authenticate('alice', 'alice')
+        self.assertEqual(self.make_jsonrpc_request('/telephony/softphone/note', {
+            'call_sid': call.sid, 'body': 'Call back <b>Monday</b>'}), record.id)
+        self.assertIn('Call back &lt;b&gt;Monday&lt;/b&gt;', record.message_ids[0].body)
+        self.assertIn('Call back &lt;b&gt;Monday&lt;/b&gt;', self.notes(self.lead)[0])
+        # Not on someone else's call.
+        self.authenticate('carol', 'carol')
+        with self.assertRaises(Exception), mute_logger('odoo.http'):
+            self.make_jsonrpc_request('/telephony/softphone/note', {'call_id': record.id, 'body': 'x'})

@@ -15,7 +15,7 @@ export class SoftphoneSystray extends Component {
     setup() {
         this.softphone = useService("builtin_telephony.softphone");
         this.state = useState(this.softphone.state);
-        this.clock = useState({ now: Date.now(), keypad: false });
+        this.clock = useState({ now: Date.now(), keypad: false, note: "" });
         this.interval = browser.setInterval(() => (this.clock.now = Date.now()), 1000);
         onWillUnmount(() => browser.clearInterval(this.interval));
         this.dialPad = DIAL_PAD;
@@ -37,6 +37,12 @@ export class SoftphoneSystray extends Component {
             connected: _t("Connected"),
             ended: _t("Call ended"),
         }[this.state.status];
+    }
+
+    async saveNote() {
+        if (await this.softphone.saveNote(this.clock.note)) {
+            this.clock.note = "";
+        }
     }
 
     toggle() {

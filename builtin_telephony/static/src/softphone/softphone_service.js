@@ -218,7 +218,7 @@ export class Softphone {
             return;
         }
         this._watchCall(call);
-        call.on("accept", () => this._connected());
+        call.on("accept", () => this._connected(call));
         call.on("ringing", () => (this.state.status = "dialing"));
     }
 
@@ -381,6 +381,7 @@ export class Softphone {
                 number: call.parameters?.From || "",
                 name: param("caller_name") || false,
                 callId: Number(param("call_id")) || false,
+                sid: call.parameters?.CallSid || false,
                 partnerId: Number(param("partner_id")) || false,
                 leadId: Number(param("lead_id")) || false,
                 muted: false,
@@ -388,7 +389,7 @@ export class Softphone {
             },
         });
         this._watchCall(call);
-        call.on("accept", () => this._connected());
+        call.on("accept", () => this._connected(call));
         call.on("cancel", () => this._endCall(_t("The caller hung up."), "missed"));
     }
 
@@ -399,9 +400,31 @@ export class Softphone {
         call.on("error", (error) => this._endCall(errorMessage(error)));
     }
 
-    _connected() {
+    _connected(call) {
         Object.assign(this.state, { status: "connected" });
         this.state.call.startedAt = Date.now();
+        // Twilio knows an outgoing call's CallSid once it is answered.
+        this.state.call.sid = this.state.call.sid || call?.parameters?.CallSid || false;
+    }
+
+    /** A note on the current or last call (any tab: no Device needed); it reaches the lead. */
+    async saveNote(body) {
+        const call = this.state.call;
+        if (!call || !(call.callId || call.sid) || !body?.trim()) {
+            return false;
+        }
+        try {
+            await this.rpc("/telephony/softphone/note", {
+                body,
+                call_id: call.callId || false,
+                call_sid: call.sid || false,
+            });
+        } catch (error) {
+            this.state.error = error?.data?.message || _t("The note could not be saved.");
+            return false;
+        }
+        this.notification?.add(_t("Note saved on the call."), { type: "success" });
+        return true;
     }
 
     _endCall(message = false, outcome = false) {

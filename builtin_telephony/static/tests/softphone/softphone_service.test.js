@@ -134,6 +134,10 @@ function makeServer({ available = false, tokenError = false } = {}) {
                 server.available = params.available;
                 return { available: params.available };
             }
+            if (route === "/telephony/softphone/note") {
+                expect.step(`rpc note ${JSON.stringify(params)}`);
+                return 17;
+            }
             if (route === "/telephony/softphone/state") {
                 return {
                     identity: "user_2_1",
@@ -205,6 +209,7 @@ test("an incoming call rings with the caller and lead of its <Parameter>s, then 
         number: "+12025550143",
         name: "Azure Interior",
         callId: 17,
+        sid: "CA1",
         partnerId: 8,
         leadId: 42,
         muted: false,
@@ -226,6 +231,9 @@ test("an incoming call rings with the caller and lead of its <Parameter>s, then 
     expect.verifySteps(["call.disconnect"]);
     expect(softphone.state.status).toBe("ended");
     expect(softphone.state.call.outcome).toBe("completed");
+    // A note on the call, after it ended.
+    expect(await softphone.saveNote("Wants a quote")).toBe(true);
+    expect.verifySteps(['rpc note {"body":"Wants a quote","call_id":17,"call_sid":"CA1"}']);
     softphone.dismiss();
     expect(softphone.state.status).toBe("idle");
     expect(softphone.state.call).toBe(null);

@@ -73,7 +73,25 @@ registry.category("web_tour.tours").add("builtin_telephony_click_to_call", {
         {
             trigger: `${panel} .o_telephony_mute:contains('Unmute')`,
         },
-        ...callEnds(),
+        {
+            content: "Hang up",
+            trigger: `${panel} .o_telephony_hangup`,
+            run: "click",
+        },
+        {
+            content: "Write a note about the call",
+            trigger: `${panel} .o_telephony_note`,
+            run: "edit Wants 20 desks by March",
+        },
+        {
+            trigger: `${panel} .o_telephony_save_note:enabled`,
+            run: "click",
+        },
+        {
+            content: "Close the call",
+            trigger: `${panel} .o_telephony_dismiss`,
+            run: "click",
+        },
         {
             content: "The call is in the recent calls, with its lead: open it",
             trigger: `${panel} .o_telephony_recent a:contains('Quote for Dana')`,
@@ -86,6 +104,10 @@ registry.category("web_tour.tours").add("builtin_telephony_click_to_call", {
         {
             content: "The call is noted on the lead's chatter",
             trigger: ".o-mail-Chatter .o-mail-Message:contains('Outgoing call')",
+        },
+        {
+            content: "The note written in the softphone reached the lead",
+            trigger: ".o-mail-Chatter .o-mail-Message:contains('Wants 20 desks by March')",
         },
     ],
 });
