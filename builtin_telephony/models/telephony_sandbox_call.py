@@ -29,8 +29,6 @@ from odoo.exceptions import UserError
 
 from ..const import CLIENT_ROUTE, STATUS_ROUTE, VOICE_ROUTE
 
-from ..const import CLIENT_ROUTE, STATUS_ROUTE, VOICE_ROUTE
-
 _logger = logging.getLogger(__name__)
 
 # Seconds of message a simulated caller leaves at a <Record>, and what Twilio would transcribe.
