@@ -18,6 +18,7 @@ function openBuiltinTelephony() {
             content: "Open Built-in Telephony",
             trigger: ".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_account']",
             run: "click",
+            timeout: 30000, // the app's first load, on a loaded test machine
         },
     ];
 }
