@@ -585,14 +585,6 @@ class TelephonyCall(models.Model):
                     author_id=self.env.user.partner_id.id)
         return message
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        # Calls are created by webhooks, on the caller's time: no "created" message, no
-        # follower; their chatter is for the notes people write.
-        calls = super(TelephonyCall, self.with_context(
-            mail_create_nolog=True, mail_create_nosubscribe=True, mail_notrack=True)).create(vals_list)
-        return calls.with_env(self.env)
-
     # ------------------------------------------------------------------------------------------
     # Webhook entry points (controllers/voice.py); self is sudo: Twilio is anonymous
     # ------------------------------------------------------------------------------------------
