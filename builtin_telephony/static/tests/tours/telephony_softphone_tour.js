@@ -48,6 +48,7 @@ registry.category("web_tour.tours").add("builtin_telephony_click_to_call", {
             content: "Go to the lead's phone: its buttons show",
             trigger: ".o_form_view .o_field_widget[name=phone] input",
             run: "click",
+            timeout: 30000, // the web client's first load, on a loaded test machine
         },
         {
             content: "Call the lead's phone from its form",
