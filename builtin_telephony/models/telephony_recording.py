@@ -211,6 +211,12 @@ class TelephonyRecording(models.Model):
         self.ensure_one()
         if not account._storage_fits(self.duration):
             self.write({'state': 'discarded', 'download_attempts': 0, 'next_download_date': False})
+            self.call_id.sudo().message_post(
+                body=self.env._("This call's %(kind)s (%(seconds)s s) was not stored: the recording "
+                                "storage plan is full.",
+                                kind=self._fields['kind'].convert_to_export(self.kind, self).lower(),
+                                seconds=self.duration),
+                message_type='notification', subtype_xmlid='mail.mt_note')
             account._notify_storage_full()
             self.call_id._send_voicemail_email()
             return

@@ -322,6 +322,8 @@ class TestStorageQuota(RecordingFixtures, TelephonyCase):
         self.assertEqual(fits.state, 'stored')
         self.assertEqual((crosses.state, again.state), ('discarded', 'discarded'))
         self.assertFalse(crosses.attachment_id)
+        self.assertIn("This call's call recording (1 s) was not stored: the recording storage plan is full.",
+                      crosses.call_id.message_ids.mapped('body')[0], "the call says so")
         self.assertEqual(sorted(CountingGateway.fetched), sorted((fits | crosses | again).mapped('provider_sid')))
         self.assertEqual(sorted(CountingGateway.deleted), sorted((fits | crosses | again).mapped('provider_sid')),
                          "discarded recordings are deleted at the provider too")
