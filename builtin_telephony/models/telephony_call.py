@@ -46,8 +46,6 @@ OUTBOUND_DIAL_STATUS = {'completed': 'completed', 'answered': 'completed', 'busy
 # The call types of the call history (H1): an incoming call nobody answered is missed.
 CALL_TYPES = [('incoming', "Incoming"), ('outgoing', "Outgoing"), ('missed', "Missed")]
 MISSED_STATUSES = ('missed', 'busy', 'voicemail', 'callback')
-# Rows fetched from the server-side cursor, and written, at a time by the CSV download.
-CSV_CHUNK_ROWS = 2000
 
 
 class TelephonyCall(models.Model):
@@ -378,10 +376,11 @@ class TelephonyCall(models.Model):
     def _history_csv(self, domain):
         """The calls of ``domain`` that the user may read, as CSV bytes, newest first.
 
-        The query (access rules included, dates in the user's time zone) is built now, in the
-        user's environment; the generator runs it later, once the request's own cursor is gone,
-        on a cursor of its own, through a PostgreSQL server-side cursor: rows arrive and leave
-        ``CSV_CHUNK_ROWS`` at a time, so memory stays flat however many calls are exported.
+        The query (access rules included, dates in the user's time zone, labels in their
+        language, formula cells escaped) is built now, in the user's environment; PostgreSQL
+        writes the CSV itself (``COPY … TO STDOUT``) once the request's own cursor is gone, on a
+        cursor of its own, and its output is sent on as it comes, in chunks of a bounded queue
+        (``tools/call_history.stream_csv``): memory stays flat however many calls are exported.
         """
         self.flush_model()
         self.env['res.users'].flush_model(['partner_id'])
@@ -402,42 +401,35 @@ class TelephonyCall(models.Model):
             return SQL("CASE WHEN %s IN %s THEN %s END", SQL.identifier(alias, 'id'), readable,
                        SQL.identifier(alias, 'name'))
 
+        types = dict(self._fields['call_type']._description_selection(self.env))
+        statuses = dict(self._fields['status']._description_selection(self.env))
+
+        def label(column, labels):
+            # The selection's label in the user's language, computed by PostgreSQL.
+            return SQL("CASE %s %s ELSE %s END", column, SQL(' ').join(
+                SQL("WHEN %s THEN %s", value, name) for value, name in labels.items()), column)
+
+        def text(column):
+            # Formula-looking text escaped as Odoo's export does (tools/call_history.py).
+            return SQL("CASE WHEN left(%s, 1) IN %s THEN '''' || %s ELSE %s END",
+                       column, call_history.FORMULA_STARTS, column, column)
+
         sql = query.select(
             SQL("to_char(timezone(%s, timezone('UTC', %s)), 'YYYY-MM-DD HH24:MI:SS')",
                 self._history_tz(), SQL.identifier(table, 'start_date')),
-            SQL.identifier(table, 'call_type'),
-            SQL.identifier(owner_partner, 'name'),
-            SQL.identifier(table, 'from_number'),
-            SQL.identifier(table, 'to_number'),
-            SQL.identifier(table, 'duration'),
-            SQL.identifier(table, 'recording_duration'),
-            SQL.identifier(table, 'credits'),
-            SQL.identifier(table, 'status'),
-            readable_name(contact, 'res.partner'),
-            readable_name(lead, 'crm.lead'),
+            text(label(SQL.identifier(table, 'call_type'), types)),
+            text(SQL.identifier(owner_partner, 'name')),
+            text(SQL.identifier(table, 'from_number')),
+            text(SQL.identifier(table, 'to_number')),
+            SQL("COALESCE(%s, 0)", SQL.identifier(table, 'duration')),
+            SQL("COALESCE(%s, 0)", SQL.identifier(table, 'recording_duration')),
+            SQL("round(COALESCE(%s, 0)::numeric, 4)::float8", SQL.identifier(table, 'credits')),
+            text(label(SQL.identifier(table, 'status'), statuses)),
+            text(readable_name(contact, 'res.partner')),
+            text(readable_name(lead, 'crm.lead')),
         )
-        types = dict(self._fields['call_type']._description_selection(self.env))
-        statuses = dict(self._fields['status']._description_selection(self.env))
-        registry = self.env.registry
-
-        def format_row(row):
-            day, call_type, owner_name, from_number, to_number, duration, recording_duration, \
-                credits, status, contact_name, lead_name = row
-            return (day, types.get(call_type, call_type), owner_name, from_number, to_number,
-                    duration or 0, recording_duration or 0, round(credits or 0.0, 4),
-                    statuses.get(status, status), contact_name, lead_name)
-
-        def generate():
-            yield call_history.HEADER_LINE.encode()
-            with registry.cursor() as cr:
-                # psycopg2's named cursor is PostgreSQL's server-side cursor (Odoo's has none).
-                with cr._cnx.cursor(name='telephony_call_history_export') as rows:
-                    rows.itersize = CSV_CHUNK_ROWS
-                    rows.execute(sql.code, sql.params)
-                    while chunk := rows.fetchmany(CSV_CHUNK_ROWS):
-                        yield call_history.csv_chunk(map(format_row, chunk)).encode()
-
-        return generate()
+        copy = self.env.cr.mogrify(sql.code, sql.params).decode()
+        return call_history.stream_csv(self.env.registry.cursor, copy)
 
     @api.model
     def _count_by_record(self, field_name, record_ids):
