@@ -311,12 +311,42 @@ class TelephonyRecording(models.Model):
         return done
 
     def _expire(self):
-        """Delete these recordings' audio (attachment, and at the provider when still there)."""
-        pending = self.filtered(lambda recording: recording.state == 'pending')
-        attachments = self.attachment_id
-        self.write({'state': 'deleted', 'attachment_id': False})
-        attachments.unlink()
+        """Delete these recordings' audio (attachment, and at the provider when still there).
+
+        Two statements per batch, not the ORM's per-record unlink of attachments (≈15 ms each,
+        bench/bench_retention.py): the recordings are marked deleted and their attachments'
+        rows removed together; their files are handed to Odoo's filestore garbage collector
+        (``_file_delete``), which removes a file once no attachment uses it.
+        """
+        if not self:
+            return
+        self.flush_recordset()
+        self.env.cr.execute(SQL("""
+            WITH old AS (
+                SELECT id, attachment_id FROM telephony_recording WHERE id IN %(ids)s FOR UPDATE
+            ), expired AS (
+                UPDATE telephony_recording recording
+                   SET state = 'deleted', attachment_id = NULL, write_uid = %(uid)s,
+                       write_date = (now() AT TIME ZONE 'UTC')
+                  FROM old
+                 WHERE recording.id = old.id
+             RETURNING old.attachment_id, recording.provider_deleted
+            ), audio AS (
+                DELETE FROM ir_attachment
+                 WHERE id IN (SELECT attachment_id FROM expired)
+                   AND res_model = 'telephony.recording'
+             RETURNING store_fname
+            )
+            SELECT (SELECT COUNT(*) FROM expired WHERE NOT provider_deleted),
+                   ARRAY(SELECT DISTINCT store_fname FROM audio WHERE store_fname IS NOT NULL)
+        """, uid=self.env.uid, ids=tuple(self.ids)))
+        at_provider, files = self.env.cr.fetchone()
+        Attachment = self.env['ir.attachment'].sudo()
+        for store_fname in files:
+            Attachment._file_delete(store_fname)
+        self.invalidate_recordset(['state', 'attachment_id', 'write_uid', 'write_date'])
+        Attachment.invalidate_model()
         # The audio of a recording never downloaded is still at the provider: the download job
         # deletes it there (it retries what the provider fails).
-        if pending:
+        if at_provider:
             self.env.ref('builtin_telephony.ir_cron_telephony_recording_download').sudo()._trigger()
