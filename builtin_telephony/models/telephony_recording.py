@@ -69,6 +69,8 @@ class TelephonyRecording(models.Model):
                             help="Where the provider keeps the audio until it is downloaded.")
     attachment_id = fields.Many2one(
         'ir.attachment', string="Audio", readonly=True, copy=False, ondelete='set null',
+        # Indexed: deleting an attachment checks this foreign key (a scan per row otherwise).
+        index='btree_not_null',
         help="The audio, kept by Odoo once downloaded; empty while pending or once deleted.")
     provider_deleted = fields.Boolean(
         readonly=True, copy=False, default=False, index=True,
