@@ -493,7 +493,8 @@ export class Softphone {
 
     _onRingingNotice(payload) {
         // A tab (or browser) without the ringing Device: say who is calling all the same.
-        if (this.state.status === "ringing" || this.activeCall) {
+        // This browser's Device rings itself (here or in the main tab): no second notice.
+        if (this.state.status === "ringing" || this.activeCall || this.state.registered) {
             return;
         }
         this.notification?.add(
