@@ -1,9 +1,9 @@
 """Spanish and Simplified Chinese: complete, faithful to their source, and loaded by Odoo.
 
-The template (i18n/builtin_telephony.pot) is exported by Odoo from the code (`make i18n`); every
-term of it must be translated in es.po and zh_CN.po, and a translation must keep the
-placeholders and the markup of its source, or the message breaks (KeyError in `%`) or the view
-loses an element.
+The template (i18n/builtin_telephony.pot) is exported by Odoo from the code (`make i18n`) and must
+hold every term of the code; every term of it must be translated in es.po and zh_CN.po, and a
+translation must keep the placeholders and the markup of its source, or the message breaks
+(KeyError in `%`) or the view loses an element.
 """
 import re
 from collections import Counter
@@ -12,6 +12,7 @@ import polib
 
 from odoo.tests import BaseCase, TransactionCase, tagged
 from odoo.tools.misc import file_path
+from odoo.tools.translate import TranslationModuleReader
 
 LANGUAGES = ('es', 'zh_CN')
 
@@ -128,3 +129,17 @@ class TestTranslationsLoaded(TransactionCase):
                 ['builtin_telephony'], lang)
             messages = {m['id']: m['string'] for m in translations['builtin_telephony']['messages']}
             self.assertEqual(messages.get('Credits purchased'), expected)
+
+
+@tagged('post_install', '-at_install')
+class TestTemplateUpToDate(TransactionCase):
+    """The template holds every term of the code, so that the checks above cover them all."""
+
+    def test_template_has_every_term_of_the_code(self):
+        template = {entry.msgid for entry in _po('builtin_telephony.pot')}
+        reader = TranslationModuleReader(self.env.cr, modules=['builtin_telephony'])
+        missing = sorted({source for module, _type, _name, _res_id, source, _value, _comments
+                          in reader if module == 'builtin_telephony'} - template)
+        self.assertFalse(missing, f"i18n/builtin_telephony.pot lacks {len(missing)} term(s) of the "
+                                  f"code: run `make i18n`, then translate them in es.po and "
+                                  f"zh_CN.po: {missing}")
