@@ -58,6 +58,7 @@ STEP_FAULT = 'fault'
 STEP_BLOCKED = 'blocked'
 STEP_NO_FLOW = 'no_flow'
 STEP_NO_CREDIT = 'no_credit'
+STEP_NO_RATE = 'no_rate'
 STEP_NOT_ALLOWED = 'not_allowed'
 STEP_DESTINATION_REFUSED = 'destination_refused'
 STEP_COUNTRY_REFUSED = 'country_refused'
@@ -87,6 +88,7 @@ STEP_EVENT_LABELS = {
     STEP_BLOCKED: _lt("Rejected: the caller is on the block list"),
     STEP_NO_FLOW: _lt("Rejected: the number has no published, enabled call flow"),
     STEP_NO_CREDIT: _lt("Refused: not enough credits"),
+    STEP_NO_RATE: _lt("Refused: no call rate for this destination"),
     STEP_NOT_ALLOWED: _lt("Refused: outgoing calls are not allowed for this user"),
     STEP_DESTINATION_REFUSED: _lt("Refused: this destination cannot be called"),
     STEP_COUNTRY_REFUSED: _lt("Refused: outgoing calls may not reach this country"),

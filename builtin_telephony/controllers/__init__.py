@@ -5,3 +5,4 @@ from . import softphone
 from . import payment
 from . import call_history
 from . import recording
+from . import audio

@@ -36,20 +36,20 @@ class TelephonyVoiceController(http.Controller):
         calls = self._calls(account)
         return twiml_response(calls._twilio_answer(account, calls._twilio_outbound_dial, params))
 
-    @twilio_route(const.STATUS_ROUTE)
+    @twilio_route(const.STATUS_ROUTE, answers_twiml=False)
     def twilio_status(self, account, **params):
         calls = self._calls(account)
         calls._twilio_callback(account, calls._twilio_status, params)
         return empty_response()
 
-    @twilio_route(const.CLIENT_STATUS_ROUTE)
+    @twilio_route(const.CLIENT_STATUS_ROUTE, answers_twiml=False)
     def twilio_client_status(self, account, **params):
         """Status callback of a softphone leg (``<Client statusCallback>``)."""
         calls = self._calls(account)
         calls._twilio_callback(account, calls._twilio_agent_status, params)
         return empty_response()
 
-    @twilio_route(const.RECORDING_ROUTE)
+    @twilio_route(const.RECORDING_ROUTE, answers_twiml=False)
     def twilio_recording(self, account, **params):
         recordings = account.env['telephony.recording']
         self._calls(account)._twilio_callback(account, recordings._twilio_recording_status, params)

@@ -33,7 +33,7 @@ class FlowContext:
         if self._statuses is None:
             self._statuses = self.env['telephony.user'].sudo().search_fetch(
                 [('company_id', '=', self.call.company_id.id)],
-                ['availability', 'user_id', 'client_identity'])._get_routing_states()
+                ['availability', 'user_id', 'client_identity', 'user_active'])._get_routing_states()
         return self._statuses.get(user_id, 'offline')
 
     def client_identity(self, user_id):
@@ -52,12 +52,19 @@ class FlowContext:
         return self.call.search_count([('queue_name', '=', queue_name)])
 
     def audio_url(self, message):
-        attachment = self.env['ir.attachment'].sudo().browse(
-            int(message.get('attachment_id') or 0)).exists()
-        if not attachment:
+        """A signed URL of the audio, valid a day, if it is still an audio file uploaded to this
+        call's flow (checked again now: it may have been changed since publication)."""
+        try:
+            attachment_id = int(message.get('attachment_id') or 0)
+        except (TypeError, ValueError):
             return None
-        token = attachment.generate_access_token()[0]
-        return self.account._webhook_url(f'/web/content/{attachment.id}?access_token={token}')
+        version = self.call.flow_version_id
+        if not version or attachment_id not in version.flow_id._playable_attachment_ids():
+            return None
+        return self.account._webhook_url(version._audio_path(attachment_id))
+
+    def time_limit(self):
+        return self.call.time_limit or None
 
     def recording_callback_url(self):
         return self.account._webhook_url(const.RECORDING_ROUTE)

@@ -41,7 +41,7 @@ class PaymentTransaction(models.Model):
             account = tx.telephony_account_id.sudo()
             if account:
                 if tx.state == 'done' and tx.id not in credited:
-                    account.add_credits(
+                    account._add_credits(
                         tx.telephony_credits, tx.reference, kind=tx.telephony_kind,
                         payment_transaction_id=tx.id, user_id=tx.create_uid.id,
                         description=_("Paid %(amount)s %(currency)s", amount=tx.amount,

@@ -1,16 +1,18 @@
 import hashlib
 import logging
-from contextlib import contextmanager
-from datetime import datetime, time
+import math
 import secrets
 import threading
+from contextlib import contextmanager
+from datetime import datetime, time, timedelta
+from urllib.parse import urlparse
 
 import psycopg2
 from dateutil.relativedelta import relativedelta
 import pytz
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
 
 from .. import const
@@ -24,6 +26,17 @@ from .telephony_wallet_transaction import CREDIT_KINDS, DEBIT_KINDS
 _logger = logging.getLogger(__name__)
 
 ADMIN_GROUP = 'builtin_telephony.group_telephony_admin'
+
+# Shown read-only on the page, set by the add-on alone: refused to anyone else, RPC included.
+PROTECTED_FIELDS = {'company_id', 'settled_balance', 'credits_exhausted_notified',
+                    'auto_recharge_notified_reference'}
+# Auto-recharge: a minimum and an amount a person would choose (the amount is one purchase).
+MAX_AUTO_RECHARGE_MIN = 10_000
+MAX_AUTO_RECHARGE_AMOUNT = 10_000
+# A manual top-up.
+MAX_ADJUSTMENT = 1_000_000
+# Hosts Twilio cannot reach, accepted without https for development only.
+LOOPBACK_HOSTS = ('localhost', '127.0.0.1', '::1')
 
 # Credits per month of each recording storage plan (R2).
 STORAGE_PLAN_PRICES = {'free': 0.0, '50k': 25.0, '200k': 50.0, '1m': 75.0}
@@ -58,9 +71,14 @@ class TelephonyAccount(models.Model):
         help="Twilio signs every webhook with it; with the sandbox provider it is the signing "
              "key of the simulated calls.")
     webhook_base_url = fields.Char(
-        "Public URL", groups=ADMIN_GROUP,
+        "Public URL", groups=ADMIN_GROUP, default=lambda self: self._default_webhook_base_url(),
         help="The public https address at which Twilio reaches this database, e.g. "
-             "https://crm.example.com. Empty: the web.base.url system parameter.")
+             "https://crm.example.com. Twilio signs every request with it: it is saved once (from "
+             "the web.base.url system parameter when the account is created) and changes only "
+             "here, whatever address people log in from; the numbers follow it.")
+    webhook_check = fields.Text(
+        "Webhook check", compute='_compute_webhook_check', groups=ADMIN_GROUP,
+        help="Why Twilio's requests would not reach this database or would be refused, if so.")
     # The browser softphone's access tokens (docs/contracts.md): an API key signs them, the TwiML App
     # says which URL answers the calls the softphone places.
     twilio_api_key_sid = fields.Char(
@@ -219,6 +237,145 @@ class TelephonyAccount(models.Model):
         for account in self:
             account.admin_names = ", ".join(
                 account._telephony_admins().filtered('active').sorted('name').mapped('name'))
+
+    @api.model
+    def _default_webhook_base_url(self):
+        return (self.env['ir.config_parameter'].sudo().get_param('web.base.url') or '').rstrip('/') or False
+
+    def init(self):
+        # Accounts of earlier versions followed web.base.url, which Odoo rewrites when an
+        # administrator logs in from another address: save it once, as new accounts do.
+        self.env.cr.execute("""
+            UPDATE telephony_account
+               SET webhook_base_url = RTRIM((SELECT value FROM ir_config_parameter
+                                              WHERE key = 'web.base.url'), '/')
+             WHERE COALESCE(webhook_base_url, '') = ''
+        """)
+
+    @api.depends('webhook_base_url', 'provider')
+    def _compute_webhook_check(self):
+        for account in self:
+            account.webhook_check = '\n'.join(account._webhook_problems()) or False
+
+    def _webhook_problems(self):
+        """Why webhooks would fail, in words for the page (empty when nothing is known wrong)."""
+        self.ensure_one()
+        url = self.sudo().webhook_base_url
+        if not url:
+            return [_("No public URL: Twilio has nowhere to send calls. Enter the address of this "
+                      "database as the Internet sees it.")]
+        parsed = urlparse(url)
+        problems = []
+        if parsed.scheme not in ('http', 'https') or not parsed.hostname:
+            return [_("The public URL %s is not a web address (e.g. https://crm.example.com).", url)]
+        if parsed.query or parsed.fragment:
+            problems.append(_("The public URL must not have a query string or a fragment."))
+        if self.provider == 'twilio':
+            if parsed.hostname in LOOPBACK_HOSTS or parsed.hostname.endswith('.local'):
+                problems.append(_("Twilio cannot reach %s: enter the public address of this database.",
+                                  parsed.hostname))
+            elif parsed.scheme != 'https':
+                problems.append(_("Twilio calls webhooks over https: the public URL must start with https://."))
+        return problems
+
+    @api.constrains('provider', 'webhook_base_url')
+    def _check_webhook_base_url(self):
+        for account in self:
+            url = account.sudo().webhook_base_url
+            if not url:
+                continue
+            parsed = urlparse(url)
+            if parsed.scheme not in ('http', 'https') or not parsed.hostname:
+                raise ValidationError(_("The public URL %s is not a web address (e.g. https://crm.example.com).", url))
+            if account.provider == 'twilio' and parsed.scheme != 'https' \
+                    and parsed.hostname not in LOOPBACK_HOSTS:
+                raise ValidationError(_(
+                    "Twilio calls webhooks over https: the public URL must start with https:// "
+                    "(%s does not).", url))
+
+    @api.constrains('auto_recharge', 'auto_recharge_min', 'auto_recharge_amount', 'auto_recharge_token_id')
+    def _check_auto_recharge(self):
+        for account in self.sudo():
+            for value in (account.auto_recharge_min, account.auto_recharge_amount):
+                if not math.isfinite(value):
+                    raise ValidationError(_("Enter a number."))
+            if not 0 <= account.auto_recharge_min <= MAX_AUTO_RECHARGE_MIN:
+                raise ValidationError(_("Recharge below a balance between 0 and %s credits.",
+                                        MAX_AUTO_RECHARGE_MIN))
+            if account.auto_recharge and not 1 <= account.auto_recharge_amount <= MAX_AUTO_RECHARGE_AMOUNT:
+                raise ValidationError(_("Recharge between 1 and %s credits at a time.", MAX_AUTO_RECHARGE_AMOUNT))
+            token = account.auto_recharge_token_id
+            if token and token.partner_id != account.company_id.partner_id:
+                raise ValidationError(_(
+                    "Auto-recharge pays with a saved payment method of %(company)s only.",
+                    company=account.company_id.name))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_finite(vals)
+        return super().create(vals_list)
+
+    @api.model
+    def _check_finite(self, vals):
+        # NaN and infinities are not amounts (and would break rounding on the way in).
+        for name in ('auto_recharge_min', 'auto_recharge_amount', 'overdraft_limit'):
+            value = vals.get(name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValidationError(_("Enter a number."))
+
+    def write(self, vals):
+        self._check_finite(vals)
+        if not self.env.su and PROTECTED_FIELDS & set(vals):
+            raise AccessError(_("%(fields)s cannot be changed: the add-on keeps them.",
+                                fields=', '.join(sorted(PROTECTED_FIELDS & set(vals)))))
+        old_urls = {account.id: account.sudo().webhook_base_url for account in self} \
+            if 'webhook_base_url' in vals else {}
+        result = super().write(vals)
+        for account in self.filtered(lambda a: old_urls and old_urls[a.id] != a.sudo().webhook_base_url):
+            account._update_numbers_webhooks()
+        return result
+
+    def _update_numbers_webhooks(self):
+        """Point the account's numbers at the current public URL (after it changed).
+
+        Idempotent: should this transaction be retried or fail, running it again sets the same
+        URLs; the page's check says when numbers may still point elsewhere.
+        """
+        self.ensure_one()
+        for number in self.sudo().number_ids.filtered('provider_sid'):
+            with self._provider() as gateway:
+                gateway.update_number(number.provider_sid, voice_url=self._webhook_url(const.VOICE_ROUTE),
+                                      status_callback=self._webhook_url(const.STATUS_ROUTE))
+
+    @api.model
+    def _route_webhook(self, accounts, params):
+        """Which of ``accounts`` (sharing one ``AccountSid``) a Twilio request belongs to: the one
+        owning the call (or its parent call), the softphone user placing the call, the called
+        number, or the caller ID being verified; an empty recordset when none does."""
+        companies = accounts.company_id
+        Call = self.env['telephony.call'].sudo()
+        for call_sid in (params.get('CallSid'), params.get('ParentCallSid')):
+            if call_sid:
+                call = Call.search_fetch([('provider_sid', '=', call_sid), ('company_id', 'in', companies.ids)],
+                                         ['company_id'], limit=1)
+                if call:
+                    return accounts.filtered(lambda account: account.company_id == call.company_id)[:1]
+        caller = params.get('From') or ''
+        if caller.startswith('client:'):  # a softphone placing a call: its user's company
+            telephony_user = self.env['telephony.user']._from_client_identity(caller)
+            return accounts.filtered(lambda account: account.company_id == telephony_user.company_id)[:1]
+        for phone_number in {params.get('To'), params.get('Called')} - {None, ''}:
+            number = self.env['telephony.number'].sudo().search_fetch(
+                [('phone_number', '=', phone_number), ('account_id', 'in', accounts.ids)], ['account_id'], limit=1)
+            if number:
+                return accounts.filtered(lambda account: account == number.account_id)
+        if params.get('CallSid'):
+            caller_id = self.env['telephony.caller.id'].sudo().search_fetch(
+                [('validation_call_sid', '=', params['CallSid'])], ['company_id'], limit=1)
+            if caller_id:
+                return accounts.filtered(lambda account: account.company_id == caller_id.company_id)[:1]
+        return self.browse()
 
     @api.depends('webhook_base_url')
     def _compute_webhook_urls(self):
@@ -440,8 +597,10 @@ class TelephonyAccount(models.Model):
         """Numbers that can be bought now, each with its monthly price in credits
         (``telephony.number._search_available``)."""
         self.ensure_one()
-        return self.env['telephony.number']._search_available(
+        found = self.env['telephony.number']._search_available(
             self, country_code, number_type, region=region, contains=contains, limit=limit)
+        # Outside clients (XML-RPC) carry no None: a missing value is False.
+        return [{key: False if value is None else value for key, value in number.items()} for number in found]
 
     def buy_number(self, phone_number, country_code, number_type, address_partner=None):
         """Buy ``phone_number`` for this account (``telephony.number._buy``).
@@ -476,26 +635,39 @@ class TelephonyAccount(models.Model):
             self._wake_auto_recharge()
         return transaction
 
-    def add_credits(self, credits, reference, kind='adjustment', **values):
-        """Put ``credits`` in the wallet, once per (kind, reference).
+    def add_credits(self, credits, reference):
+        """An administrator's top-up (kind ``adjustment``), once per reference.
 
-        Called by an administrator for a manual top-up (kind ``adjustment``) and, as superuser, by
-        the payment of a credit purchase (``purchase``/``auto_recharge``, reference = the payment
-        transaction's reference) and by refunds.
+        Public (XML-RPC, JSON-RPC): takes a finite positive number of credits and a reference,
+        nothing else, and answers the id of the ledger line (the same id when retried).
+        """
+        self.ensure_one()
+        self.check_access('write')
+        if not (self.env.su or self.env.user.has_group(ADMIN_GROUP)):
+            raise AccessError(_("Only telephony administrators can add credits by hand."))
+        if isinstance(credits, bool) or not isinstance(credits, (int, float)) or not math.isfinite(credits) \
+                or not 0 < credits <= MAX_ADJUSTMENT:
+            raise UserError(_("Enter a number of credits between 0 and %s to add.", MAX_ADJUSTMENT))
+        if not isinstance(reference, str) or not reference.strip() or len(reference) > 200:
+            raise UserError(_("Give the top-up a reference (at most 200 characters): it makes a "
+                              "retried top-up harmless."))
+        return self._add_credits(credits, reference.strip()).id
+
+    def _add_credits(self, credits, reference, kind='adjustment', **values):
+        """Put ``credits`` in the wallet, once per (kind, reference): manual top-ups, and, as
+        superuser, the payment of a credit purchase (``purchase``/``auto_recharge``, reference =
+        the payment transaction's reference) and refunds.
 
         :return: the ``telephony.wallet.transaction``
         """
         self.ensure_one()
-        self.check_access('write')
         if kind not in CREDIT_KINDS:
             raise ValueError(f"{kind} is not a kind of top-up")
-        if kind == 'adjustment' and not (self.env.su or self.env.user.has_group(ADMIN_GROUP)):
-            raise UserError(_("Only telephony administrators can add credits by hand."))
-        if credits <= 0:
+        if not math.isfinite(credits) or credits <= 0:
             raise UserError(_("Enter a positive number of credits to add."))
         transaction, created, _recharge = self.env['telephony.wallet.transaction']._record(
             self, kind, credits, reference, **values)
-        if created and self.credits_exhausted_notified:
+        if created and self.sudo().credits_exhausted_notified:
             # The next shortage will be announced again.
             self.sudo().credits_exhausted_notified = False
         return transaction
@@ -523,23 +695,48 @@ class TelephonyAccount(models.Model):
     # ------------------------------------------------------------------------------------------
 
     def _available_credits(self):
-        """The credits calls may still spend: the balance plus the overdraft allowed."""
+        """The credits a new call may spend: the balance plus the overdraft allowed, less what
+        the live calls have reserved (their time limit at their rate)."""
         self.ensure_one()
-        return self._get_balance() + self.overdraft_limit
+        return self._get_balance() + self.sudo().overdraft_limit - self._reserved_credits()
+
+    def _reserved_credits(self):
+        """What the live calls of the company may still spend; one indexed query."""
+        self.ensure_one()
+        self.env['telephony.call'].flush_model(['company_id', 'status', 'start_date', 'reserved_credits'])
+        self.env.cr.execute(SQL(
+            """SELECT COALESCE(SUM(reserved_credits), 0) FROM telephony_call
+                WHERE company_id = %s AND reserved_credits > 0 AND status IN ('ringing', 'in_progress')
+                  AND start_date >= %s""",
+            self.company_id.id, fields.Datetime.now() - timedelta(seconds=rating.MAX_CALL_SECONDS)))
+        return self.env.cr.fetchone()[0]
+
+    def _call_allowance(self, direction, phone_number, number_type='local'):
+        """``(seconds, credits reserved, refusal)`` of a new call: how long it may last with what
+        the credits can pay (whole minutes, at most ``rating.MAX_CALL_SECONDS``), what that
+        reserves, or why it is refused (``const.STEP_NO_RATE``: no rate, fail closed;
+        ``const.STEP_NO_CREDIT``: not one minute, administrators are told once per shortage)."""
+        self.ensure_one()
+        price = self.env['telephony.rate']._price_per_minute(direction, phone_number, number_type)
+        if price is None:
+            _logger.warning("Telephony account %s: no %s call rate for %s; call refused",
+                            self.id, direction, phone_number)
+            return 0, 0.0, const.STEP_NO_RATE
+        available = self._available_credits()
+        seconds = rating.affordable_seconds(available, price) if available > 0 and available >= price else 0
+        if not seconds:
+            self._notify_credits_exhausted()
+            return 0, 0.0, const.STEP_NO_CREDIT
+        return seconds, price * seconds / 60, None
 
     def _has_credit_for_calls(self, direction='inbound', phone_number=None, number_type='local'):
-        """Whether the credits (with the allowed overdraft) pay for one minute of a call.
+        """Whether the credits (with the allowed overdraft, less the live calls' reservations)
+        pay for one minute of a call at a known rate.
 
         When they do not, administrators are told once per shortage (a message on the account,
         sent to them); adding credits re-arms the notice.
         """
-        self.ensure_one()
-        price = self.env['telephony.rate']._price_per_minute(direction, phone_number, number_type)
-        available = self._available_credits()
-        if available > 0 and available >= price:
-            return True
-        self._notify_credits_exhausted()
-        return False
+        return not self._call_allowance(direction, phone_number, number_type)[2]
 
     # ------------------------------------------------------------------------------------------
     # Auto-recharge (W4)
@@ -622,10 +819,23 @@ class TelephonyAccount(models.Model):
     def _cron_auto_recharge(self):
         """Recharge every account below its minimum (also catches what a trigger missed)."""
         accounts = self.sudo().search([('auto_recharge', '=', True), ('partner_managed', '=', False)])
+        # Not in tests: they run in one transaction that must not be committed.
+        commit = not getattr(threading.current_thread(), 'testing', False)
         for account in accounts:
-            if account._needs_auto_recharge():
-                # Not in tests: they run in one transaction that must not be committed.
-                account._auto_recharge(commit=not getattr(threading.current_thread(), 'testing', False))
+            # One account's failure (a provider down, a broken token) stops no other account.
+            try:
+                if commit:
+                    if account._needs_auto_recharge():
+                        account._auto_recharge(commit=True)
+                    self.env.cr.commit()
+                else:
+                    with self.env.cr.savepoint():
+                        if account._needs_auto_recharge():
+                            account._auto_recharge()
+            except Exception:  # noqa: BLE001 -- logged; the next run tries again
+                if commit:
+                    self.env.cr.rollback()
+                _logger.exception("Telephony account %s: auto-recharge failed", account.id)
 
     def _auto_recharge(self, commit=False):
         """Buy ``auto_recharge_amount`` credits with the saved token, once per shortage.
@@ -646,7 +856,8 @@ class TelephonyAccount(models.Model):
             # the reference has moved on, but there is nothing to recharge.
             return PaymentTransaction
         token = account.auto_recharge_token_id
-        if not token.active or token.provider_id.state not in ('enabled', 'test'):
+        if not token.active or token.provider_id.state not in ('enabled', 'test') \
+                or token.partner_id != account.company_id.partner_id:
             account._notify_auto_recharge_failure(reference, _(
                 "no saved payment method can be charged: choose one in the auto-recharge "
                 "settings on the Plan details tab, or buy credits"))
@@ -719,11 +930,7 @@ class TelephonyAccount(models.Model):
         Given to ``<Dial timeLimit>`` so that a call cannot spend more than the wallet holds.
         """
         self.ensure_one()
-        available = self._available_credits()
-        if available <= 0:
-            return 0
-        return rating.affordable_seconds(
-            available, self.env['telephony.rate']._price_per_minute('outbound', to_number, number_type))
+        return self._call_allowance('outbound', to_number, number_type)[0]
 
     # ------------------------------------------------------------------------------------------
     # Spending limits of outgoing calls (B5): countries, daily limits, notices

@@ -1,4 +1,5 @@
 import email.utils
+import hashlib
 import json
 import logging
 from datetime import datetime, timedelta, timezone
@@ -13,6 +14,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from .. import const
 from ..tools import call_history, rating, speech, twiml, wallet_periods
@@ -37,7 +39,8 @@ DECIDED = ('rejected', 'blocked', 'failed', 'voicemail', 'callback')
 WEBHOOK_FIELDS = ['status', 'direction', 'company_id', 'flow_version_id', 'user_id', 'answer_date',
                   'end_date', 'flow_outcome', 'answered_leg_sid', 'agent_end_date', 'queue_name',
                   'queue_state', 'duration', 'provider_sid', 'number_id', 'to_number', 'credits',
-                  'start_date', 'reserved_credits', 'from_number', 'partner_id', 'lead_id']
+                  'start_date', 'reserved_credits', 'from_number', 'partner_id', 'lead_id', 'time_limit',
+                  'last_action_key', 'flow_id']
 # A voicemail's audio larger than this is linked in its e-mail rather than attached.
 VOICEMAIL_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 # <Dial> outcome of an outgoing call → its status.
@@ -135,6 +138,9 @@ class TelephonyCall(models.Model):
     queue_state = fields.Char(readonly=True, copy=False,
                               help="The flow state that put the caller in the queue.")
     queued_date = fields.Datetime(readonly=True, copy=False)
+    # A digest of the last flow action answered: Twilio's retry of it is answered again, not
+    # walked again.
+    last_action_key = fields.Char(readonly=True, copy=False)
 
     _sql_constraints = [
         ('provider_sid_uniq', 'unique(provider_sid)', "A call is recorded once."),
@@ -581,6 +587,13 @@ class TelephonyCall(models.Model):
     # Webhook entry points (controllers/voice.py); self is sudo: Twilio is anonymous
     # ------------------------------------------------------------------------------------------
 
+    def init(self):
+        super().init()
+        # The credits live calls reserve (telephony.account._reserved_credits), read on every call.
+        create_index(self.env.cr, 'telephony_call_reserved_index', self._table,
+                     ['company_id', 'start_date', 'reserved_credits'],
+                     where="reserved_credits > 0 AND status IN ('ringing', 'in_progress')")
+
     @api.model
     def _twilio_answer(self, account, answer, params):
         """The TwiML of ``answer(account, params)``, the method of this model that the route
@@ -678,15 +691,17 @@ class TelephonyCall(models.Model):
         if not version:
             self._create_refused(values, 'rejected', const.STEP_NO_FLOW)
             return twiml.reject()
-        if not account._has_credit_for_calls('inbound', to_number, number.number_type):
-            call = self._create_refused(values, 'failed', const.STEP_NO_CREDIT)
+        time_limit, reserved, refusal = account._call_allowance('inbound', to_number, number.number_type)
+        if refusal:
+            call = self._create_refused(values, 'failed', refusal)
             lang = company.partner_id.lang
             return twiml.say_and_hang_up(self.with_context(lang=lang).env._(
                 "We are sorry, this service is temporarily unavailable. Please call again later."),
                 speech.say_language(lang))
         partner, lead = self._match_caller(from_number, company)
         call = self.create(dict(values, status='in_progress', flow_version_id=version.id,
-                                partner_id=partner.id, lead_id=lead.id))
+                                partner_id=partner.id, lead_id=lead.id, time_limit=time_limit,
+                                reserved_credits=reserved))
         step = runtime.start(version._get_definition(), call._flow_context(account))
         call._record_step(step)
         return step.twiml
@@ -787,20 +802,27 @@ class TelephonyCall(models.Model):
         call = self._find_call(account, params.get('CallSid'))
         if not call or not call.flow_version_id:
             raise FlowError("%s for a call this database did not start." % answer.__name__)
+        if call.end_date and answer is not runtime.answer_record:
+            # The call is over (a late or retried request): nothing starts again, nothing is
+            # logged. Only a voicemail left as the caller hung up is still kept.
+            return twiml.hang_up()
+        key = hashlib.sha1(repr((answer.__name__, sorted(params.items()))).encode()).hexdigest()
+        if key == call.last_action_key:
+            # Twilio retried the request it had no answer to: the same answer, written once.
+            return answer(call.flow_version_id._get_definition(), params, call._flow_context(account)).twiml
         if leave_queue:
             call._leave_queue()
         step = answer(call.flow_version_id._get_definition(), params, call._flow_context(account))
-        call._record_step(step)
+        call._record_step(step, last_action_key=key)
         return step.twiml
 
-    def _record_step(self, step):
+    def _record_step(self, step, **values):
         """Keep what the engine decided: the path, the queue the caller entered, the outcome."""
         self.ensure_one()
         self._add_steps(step.log)
-        values = {}
         if step.transfer_outcome:
             values['flow_outcome'] = step.transfer_outcome
-        if step.queue_name:
+        if step.queue_name and not self.end_date:  # an ended call waits in no queue
             values.update(queue_name=step.queue_name, queue_state=step.queue_state,
                           queued_date=fields.Datetime.now())
         if step.user_ids:
@@ -1065,6 +1087,11 @@ class TelephonyCall(models.Model):
             call.number_id.phone_number or call.to_number)
         price = self.env['telephony.rate']._price_per_minute(
             call.direction, phone_number, call.number_id.number_type or 'local')
+        if price is None:
+            # Refused when it started; a rate removed since cannot make it free silently.
+            _logger.error("Call %s to %s cannot be charged: no call rate matches it",
+                          call.provider_sid, phone_number)
+            return self.env['telephony.wallet.transaction']
         credits = rating.call_credits(price, call.duration)
         if not credits:
             if not call.credits:
@@ -1178,10 +1205,12 @@ class TelephonyCall(models.Model):
         values['number_id'] = self.env['telephony.number'].search(
             [('account_id', '=', account.id), ('phone_number', '=', caller_id)], limit=1).id
         number_type = number_type_of(destination)
-        time_limit = account._has_credit_for_calls('outbound', destination, number_type) \
-            and account._outbound_time_limit(destination, number_type)
-        if not time_limit:
-            self._create_refused(values, 'failed', const.STEP_NO_CREDIT)
+        time_limit, reserved, refusal = account._call_allowance('outbound', destination, number_type)
+        if refusal == const.STEP_NO_RATE:
+            self._create_refused(values, 'failed', refusal)
+            return twiml.say_and_hang_up(_("This number cannot be called from here."), language)
+        if refusal:
+            self._create_refused(values, 'failed', refusal)
             return twiml.say_and_hang_up(_(
                 "Your company has no credits left for calls. Ask your telephony administrator to "
                 "buy credits."), language)

@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -9,7 +10,11 @@ from ..tools.phone import to_e164
 _logger = logging.getLogger(__name__)
 
 # Set only by the verification itself (the provider's answer), never typed by anyone.
-VERIFICATION_FIELDS = {'state', 'validation_code', 'validation_call_sid', 'provider_sid'}
+VERIFICATION_FIELDS = {'state', 'validation_code', 'validation_call_sid', 'provider_sid',
+                       'verification_call_count', 'verification_window_start', 'last_verification_call'}
+# A verification is an outgoing call we pay for: a few per user and day, not one a minute.
+VERIFICATION_CALLS_PER_DAY = 5
+VERIFICATION_CALL_INTERVAL = timedelta(minutes=1)
 
 
 class TelephonyCallerId(models.Model):
@@ -44,6 +49,10 @@ class TelephonyCallerId(models.Model):
     validation_call_sid = fields.Char("Verification call", readonly=True, copy=False, index=True)
     provider_sid = fields.Char("Provider ID", readonly=True, copy=False,
                                help="The provider's outgoing caller ID (PN…), once verified.")
+    # The rate limit of verification calls (a toll-fraud path otherwise).
+    verification_call_count = fields.Integer(readonly=True, copy=False)
+    verification_window_start = fields.Datetime(readonly=True, copy=False)
+    last_verification_call = fields.Datetime(readonly=True, copy=False)
     entered_code = fields.Char(
         "Code typed on the phone", copy=False,
         help="Sandbox: the code the person answering the verification call types.")
@@ -110,18 +119,49 @@ class TelephonyCallerId(models.Model):
         if self.state == 'verified':
             raise UserError(_("%s is already verified.", self.phone_number))
         account = self.sudo().account_id
+        self._check_verification_call_allowed(account)
         with account._provider() as gateway:
             validation = gateway.start_caller_id_validation(
                 self.phone_number, self.friendly_name or self.telephony_user_id.name,
                 account._webhook_url(const.CALLER_ID_ROUTE))
+        now = fields.Datetime.now()
         self.sudo().write({
             'state': 'pending',
+            'last_verification_call': now,
+            'verification_call_count': self.verification_call_count + 1,
+            'verification_window_start': self.verification_window_start or now,
             'validation_code': validation['validation_code'],
             'validation_call_sid': validation['call_sid'],
             'provider_sid': False,
             'entered_code': False,
         })
         return True
+
+    def _check_verification_call_allowed(self, account):
+        """A verification call is an outgoing call like any other: the destination must be
+        callable (not +86, not blocked), the credits must pay for it, and a user may ask for a
+        few a day only.
+
+        :raise odoo.exceptions.UserError: saying which rule refuses it
+        """
+        self.ensure_one()
+        self.env['telephony.blocked.number']._check_outbound_destination(self.phone_number, account.company_id)
+        if not account._has_credit_for_calls('outbound', self.phone_number):
+            raise UserError(_("The telephony credits cannot pay for the verification call. Ask an "
+                              "administrator to buy credits."))
+        now = fields.Datetime.now()
+        if self.last_verification_call and now - self.last_verification_call < VERIFICATION_CALL_INTERVAL:
+            raise UserError(_("A verification call was just made: wait a minute before asking for another."))
+        day_ago = now - timedelta(days=1)
+        recent = self.sudo().search([('telephony_user_id', '=', self.telephony_user_id.id),
+                                     ('verification_window_start', '>', day_ago)])
+        if sum(recent.mapped('verification_call_count')) >= VERIFICATION_CALLS_PER_DAY:
+            raise UserError(_(
+                "%(count)s verification calls were made in the last 24 hours: try again tomorrow, "
+                "or ask a telephony administrator.", count=VERIFICATION_CALLS_PER_DAY))
+        if self.verification_window_start and self.verification_window_start <= day_ago:
+            # A new day for this number.
+            self.sudo().write({'verification_call_count': 0, 'verification_window_start': False})
 
     def action_sandbox_answer_call(self):
         """Sandbox: answer the simulated verification call and type ``entered_code``.

@@ -1,11 +1,15 @@
 import json
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .flow_context import FlowContext
 from ..tools.flow import definition as flow_definition, description as flow_description, \
     simulator as flow_simulator, validation as flow_validation
+from .telephony_user import LIVE_CALL_STATUSES, MAX_CALL_DURATION
+
+# Set by publication only (action_publish), never written directly, not even over RPC.
+PUBLICATION_FIELDS = {'published_definition', 'published_version_id', 'state'}
 
 # A new flow starts as something that works: a greeting, then voicemail.
 DEFAULT_DEFINITION = {
@@ -180,7 +184,18 @@ class TelephonyFlow(models.Model):
         users, groups = self[:1]._company_users_and_groups()
         return flow_validation.validate_definition(definition, users=users, groups=groups,
                                                     _=self.env._,
-                                                    calendars=set(self[:1]._company_calendars().ids))
+                                                    calendars=set(self[:1]._company_calendars().ids),
+                                                    attachments=self[:1]._playable_attachment_ids())
+
+    def _playable_attachment_ids(self):
+        """The ids of the audio files uploaded to this flow: the only files it may play (a flow
+        publishes nothing else of the database, neither another company's file nor a mail's)."""
+        if not self:
+            return set()
+        self.ensure_one()
+        return set(self.env['ir.attachment'].sudo().search(
+            [('res_model', '=', 'telephony.flow'), ('res_id', '=', self.id),
+             ('mimetype', '=like', 'audio/%')]).ids)
 
     @api.constrains('definition')
     def _check_definition_is_json(self):
@@ -190,6 +205,8 @@ class TelephonyFlow(models.Model):
                 continue
             try:
                 json.loads(flow.definition)
+            except RecursionError:
+                raise ValidationError(_("The draft of call flow %s is nested too deeply.", flow.name)) from None
             except ValueError as error:
                 raise ValidationError(_(
                     "The draft of call flow %(flow)s is not valid JSON (%(error)s). Correct it, or "
@@ -215,13 +232,32 @@ class TelephonyFlow(models.Model):
                 'version': last + 1,
                 'definition': definition,
             })
-            flow.write({
+            flow.sudo().write({  # only publication writes these (see write)
                 'published_definition': definition,
                 'published_version_id': version.id,
                 'state': 'published',
             })
             flow.message_post(body=_("Version %(version)s published.", version=version.version))
         return True
+
+    def write(self, vals):
+        if not self.env.su and PUBLICATION_FIELDS & set(vals):
+            raise AccessError(_(
+                "A call flow's published version and state change only by publishing it (the "
+                "Publish button, or action_publish)."))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_running_calls(self):
+        # The calls running a flow follow its published version to their end: deleting the flow
+        # (and its versions) under them would cut them off. Disabling it stops new calls at once.
+        running = self.env['telephony.call'].sudo().search_count(
+            [('flow_id', 'in', self.ids), ('status', 'in', LIVE_CALL_STATUSES),
+             ('start_date', '>=', fields.Datetime.now() - MAX_CALL_DURATION)], limit=1)
+        if running:
+            raise UserError(_(
+                "Calls are running this call flow right now: disable it instead (new calls are "
+                "then rejected), and delete it once they have ended."))
 
     def action_discard_draft(self):
         """Start the draft again from the published version."""

@@ -3,14 +3,17 @@ import logging
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from .. import const
 from ..tools.phone import format_international
-from ..tools.provider_errors import TelephonyProviderError
+from ..tools.provider_errors import NO_ANSWER, NUMBER_UNAVAILABLE, TelephonyProviderError
 
 _logger = logging.getLogger(__name__)
 
+# What the provider and the purchase set: shown read-only, refused to anyone but the add-on.
+PROVIDER_FIELDS = {'phone_number', 'account_id', 'country_id', 'number_type', 'monthly_price',
+                   'provider_sid', 'purchase_date', 'paid_until'}
 
 
 class TelephonyNumber(models.Model):
@@ -19,6 +22,7 @@ class TelephonyNumber(models.Model):
     _description = "Phone Number"
     _order = 'phone_number'
     _rec_name = 'phone_number'
+    _check_company_auto = True
 
     phone_number = fields.Char("Number", required=True, readonly=True, index=True,
                                help="In E.164 form, e.g. +14155550100.")
@@ -34,7 +38,7 @@ class TelephonyNumber(models.Model):
         readonly=True, copy=False,
         help="The next monthly anniversary of the purchase: the day the next month is charged.")
     flow_id = fields.Many2one(
-        'telephony.flow', string="Call flow", index=True, ondelete='set null',
+        'telephony.flow', string="Call flow", index=True, ondelete='set null', check_company=True,
         domain="[('company_id', '=', company_id)]",
         help="The call flow that answers incoming calls on this number. A number without a "
              "published, enabled flow rejects incoming calls.")
@@ -92,10 +96,20 @@ class TelephonyNumber(models.Model):
         self._check_can_buy(account, values)
         address_sid = address_partner and self._register_address(account, address_partner)
         with account._provider() as gateway:
-            purchased = gateway.buy_number(
-                phone_number, voice_url=account._webhook_url(const.VOICE_ROUTE),
-                status_callback=account._webhook_url(const.STATUS_ROUTE),
-                friendly_name=account.company_id.name, address_sid=address_sid or None)
+            try:
+                purchased = gateway.buy_number(
+                    phone_number, voice_url=account._webhook_url(const.VOICE_ROUTE),
+                    status_callback=account._webhook_url(const.STATUS_ROUTE),
+                    friendly_name=account.company_id.name, address_sid=address_sid or None)
+            except TelephonyProviderError as error:
+                # No answer (the purchase may have gone through), or "not available" (a retried
+                # request: ours already?): the provider says whether the number is ours now.
+                if not any(error.template is template for template in (NO_ANSWER, NUMBER_UNAVAILABLE)):
+                    raise
+                purchased = gateway.find_number(phone_number)
+                if not purchased or purchased.get('phone_number') != phone_number:
+                    raise
+                _logger.warning("Purchase of %s reconciled with the provider after: %s", phone_number, error)
         try:
             with self.env.cr.savepoint():
                 number = self.create(dict(
@@ -167,7 +181,13 @@ class TelephonyNumber(models.Model):
         months = 1
         while purchase_date + relativedelta(months=months) <= start:
             months += 1
-        self.paid_until = purchase_date + relativedelta(months=months)
+        self.sudo().paid_until = purchase_date + relativedelta(months=months)
+        # A month is owed to the provider whatever the balance: it is charged even when the
+        # credits have run out (the balance may go below zero, overdraft or not); calls are then
+        # refused until credits arrive, and administrators are told (the page says so).
+        account = self.account_id.sudo()
+        if account._get_balance() <= 0:
+            account._notify_credits_exhausted()
 
     @api.model
     def _cron_charge_monthly(self):
@@ -179,8 +199,19 @@ class TelephonyNumber(models.Model):
             while not number.paid_until or number.paid_until <= today:
                 number._charge_month()
 
+    def write(self, vals):
+        if not self.env.su and PROVIDER_FIELDS & set(vals):
+            raise AccessError(_("%(fields)s of a phone number are set by its purchase: they cannot be changed.",
+                                fields=', '.join(sorted(PROVIDER_FIELDS & set(vals)))))
+        return super().write(vals)
+
     def action_release(self):
-        """Release the numbers at the provider, then forget them (N4)."""
+        """Release the numbers at the provider, then forget them (N4).
+
+        Access is checked first: nothing is asked of the provider for a user who may not delete
+        them (the database would roll back, the provider would not).
+        """
+        self.check_access('unlink')
         for number in self:
             with number.account_id._provider() as gateway:
                 gateway.release_number(number.provider_sid)

@@ -55,6 +55,7 @@ class TelephonyRate(models.Model):
 
     @api.model
     def _price_per_minute(self, direction, phone_number, number_type='local'):
-        """The price per minute of a call, 0 when the rate table has no row for it."""
+        """The price per minute of a call; None when the rate table has no row for it: such a
+        call is refused (fail closed), never free."""
         rate = self._get_rate(direction, phone_number, number_type or 'local')
-        return rate.price_per_minute if rate else 0.0
+        return rate.price_per_minute if rate else None

@@ -30,6 +30,9 @@ class TelephonyUser(models.Model):
     user_id = fields.Many2one('res.users', string="User", required=True, index=True,
                               ondelete='cascade', domain="[('share', '=', False)]")
     name = fields.Char(related='user_id.name', store=True)
+    # Stored so that routing reads it with the rest (no query per webhook): a deactivated Odoo
+    # user (someone who left) is neither rung nor allowed to call out.
+    user_active = fields.Boolean(related='user_id.active', store=True)
     group_ids = fields.Many2many(
         'telephony.group', 'telephony_group_member_rel', 'user_id', 'group_id',
         string="Telephony groups", check_company=True)
@@ -114,10 +117,11 @@ class TelephonyUser(models.Model):
         call of theirs is still going on elsewhere.
         """
         users = self.sudo()
-        busy = users.filtered(lambda u: u.availability == 'available')._busy_user_ids()
+        available = users.filtered(lambda u: u.availability == 'available' and u.user_active)
+        busy = available._busy_user_ids()
         return {
             telephony_user.id: (
-                'offline' if telephony_user.availability != 'available'
+                'offline' if telephony_user not in available
                 else 'busy' if telephony_user.user_id.id in busy
                 else 'available')
             for telephony_user in users
@@ -130,7 +134,8 @@ class TelephonyUser(models.Model):
         identity = (identity or '').removeprefix('client:')
         if not identity:
             return self.sudo().browse()
-        return self.sudo().search([('client_identity', '=', identity)], limit=1)
+        # A deactivated Odoo user (someone who left) no longer calls through the company.
+        return self.sudo().search([('client_identity', '=', identity), ('user_active', '=', True)], limit=1)
 
     # ------------------------------------------------------------------------------------------
     # Outgoing caller IDs

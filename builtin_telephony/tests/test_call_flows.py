@@ -452,12 +452,14 @@ class TestCallFlows(HttpCase, FlowCase):
         public user's existence)."""
         budgets = {
             # account (signature), call (retry?), number, flow, company and its partner (the
-            # country of national numbers), block list, rate and balance (credit check),
-            # contact, lead, INSERT call, INSERT steps
-            'voice': 14,
+            # country of national numbers), block list, rate, balance and live calls'
+            # reservations (credit check and time limit), contact, lead, INSERT call, INSERT steps
+            'voice': 15,
             # account, call, users' availability and live calls, INSERT steps; who is calling
-            # (the contact's name, the rung users' partners, INSERT rung users, INSERT bus)
-            'gather': 10,
+            # (the contact's name, the rung users' partners, INSERT rung users, INSERT bus);
+            # UPDATE call (the request answered, so that Twilio's retry of it is answered
+            # without a second walk)
+            'gather': 11,
             # account, call, INSERT step, UPDATE call (outcome)
             'dial': 5,
             # account, call, its number and rate, the charge and its line, UPDATE call; the
@@ -482,7 +484,7 @@ class TestCallFlows(HttpCase, FlowCase):
         self.assertEqual(version._get_definition()['start'], 'welcome')
 
     def test_no_credits_announces_unavailability(self):
-        with patch.object(type(self.account), '_has_credit_for_calls', return_value=False):
+        with patch.object(type(self.account), '_call_allowance', return_value=(0, 0.0, 'no_credit')):
             call = self.call_in()
         self.assertEqual(call.said, ['We are sorry, this service is temporarily unavailable. '
                                      'Please call again later.'])
@@ -545,7 +547,7 @@ class TestOutgoingCalls(HttpCase, FlowCase):
                 record = self.record(call)
                 self.assertEqual(record.status, 'failed')
                 self.assertEqual(record.step_ids.mapped('event'), [event])
-        with patch.object(type(self.account), '_has_credit_for_calls', return_value=False):
+        with patch.object(type(self.account), '_call_allowance', return_value=(0, 0.0, 'no_credit')):
             call = self.driver.outgoing_call(self.alice.client_identity, '+12125550142')
         self.assertIn('no credits left', call.said[0])
         self.assertEqual(self.record(call).step_ids.mapped('event'), ['no_credit'])

@@ -1,9 +1,13 @@
 """Custom outgoing caller IDs (U1): verified numbers only, on the sandbox, through the
 Twilio callback route and against Twilio's REST contract (Prism)."""
+from datetime import timedelta
 from unittest.mock import patch
+
+from freezegun import freeze_time
 
 from twilio.request_validator import RequestValidator
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -27,6 +31,41 @@ class CallerIdCase(TelephonyCase):
         caller_id = self.CallerId.create({'phone_number': typed, 'friendly_name': "Support line"})
         caller_id.action_start_verification()
         return caller_id
+
+
+@tagged('post_install', '-at_install')
+class TestVerificationCallsAreOutgoingCalls(CallerIdCase):
+    """A verification call is an outgoing call we pay for: the same checks, and a rate limit
+    (issue 9, item 10: a toll-fraud path otherwise)."""
+
+    def _verify(self, typed):
+        caller_id = self.CallerId.create({'phone_number': typed})
+        caller_id.action_start_verification()
+        return caller_id
+
+    def test_china_and_blocked_numbers_are_not_called(self):
+        self.env['telephony.blocked.number'].create({'phone_number': '+33612345679'})
+        for typed, message in [('+86 138 0013 8000', r'China \(\+86\)'), ('06 12 34 56 79', 'block list')]:
+            with self.subTest(typed=typed), self.assertRaisesRegex(UserError, message):
+                self._verify(typed)
+
+    def test_no_verification_call_without_credits(self):
+        self.account._charge('call', self.account.balance, 'CA-spend-all')
+        with self.assertRaisesRegex(UserError, 'credits'):
+            self._verify('06 12 34 56 78')
+
+    def test_verification_calls_are_rate_limited(self):
+        caller_id = self._verify('06 12 34 56 78')
+        with self.assertRaisesRegex(UserError, 'wait a minute'):
+            caller_id.action_start_verification()
+        # Minutes later, other numbers: a few a day, then no more.
+        with freeze_time(fields.Datetime.now() + timedelta(minutes=2)):
+            for index in range(4):
+                self._verify(f'06 12 34 56 {80 + index}')
+            with self.assertRaisesRegex(UserError, 'last 24 hours'):
+                self._verify('06 12 34 56 90')
+        with freeze_time(fields.Datetime.now() + timedelta(days=1, minutes=3)):
+            self._verify('06 12 34 56 91')
 
 
 @tagged('post_install', '-at_install')
@@ -59,7 +98,8 @@ class TestCallerIdOnSandbox(CallerIdCase):
             caller_id.action_sandbox_answer_call()
         self.assertEqual(caller_id.state, 'failed')
         self.assertFalse(self.seller._get_outgoing_caller_ids())
-        caller_id.action_start_verification()
+        with freeze_time(fields.Datetime.now() + timedelta(minutes=2)):  # verification calls are rate-limited
+            caller_id.action_start_verification()
         self.assertEqual(caller_id.state, 'pending')
         caller_id.entered_code = caller_id.validation_code
         caller_id.action_sandbox_answer_call()

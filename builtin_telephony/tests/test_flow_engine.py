@@ -92,6 +92,9 @@ class FakeCall:
     def audio_url(self, message):
         return 'https://odoo.test/telephony/audio/%s' % message['attachment_id']
 
+    def time_limit(self):
+        return None
+
     def recording_callback_url(self):
         return BASE + 'recording'
 

@@ -170,7 +170,7 @@ class TestSpokenLanguage(HttpCase, FlowCase):
         self.set_company_lang('es_ES')
         self.publish(language_flow({'kind': 'url', 'url': 'https://example.com/menu.wav'},
                                    {'kind': 'url', 'url': 'https://example.com/vm.wav'}))
-        with patch.object(type(self.account), '_has_credit_for_calls', return_value=False):
+        with patch.object(type(self.account), '_call_allowance', return_value=(0, 0.0, 'no_credit')):
             call = self.call_in()
         self.assertEqual(call.voices, [(
             'Lo sentimos, este servicio no está disponible temporalmente. Vuelva a llamar más tarde.',

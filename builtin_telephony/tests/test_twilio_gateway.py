@@ -166,6 +166,11 @@ class TestNumbers(TwilioGatewayCase):
         self.assertEqual(
             self.http.sent, [('POST', f'{ACCOUNT}/IncomingPhoneNumbers/{NUMBER_SID}.json')])
 
+    def test_find_number(self):
+        number = self.gateway.find_number('+18089255327')
+        self.assertEqual(number['sid'], NUMBER_SID)
+        self.assertEqual(self.http.sent, [('GET', f'{ACCOUNT}/IncomingPhoneNumbers.json')])
+
     def test_release_number(self):
         self.assertIsNone(self.gateway.release_number(NUMBER_SID))
         self.assertEqual(

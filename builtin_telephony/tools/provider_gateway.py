@@ -32,9 +32,14 @@ class ProviderGateway(ABC):
         dict (``sid``, ``phone_number``…)."""
 
     @abstractmethod
+    def find_number(self, phone_number):
+        """The dict of ``phone_number`` if the account owns it, else None: what reconciles a
+        purchase whose answer never came."""
+
+    @abstractmethod
     def update_number(self, sid, voice_url=None, status_callback=None, friendly_name=None):
-        """Change a bought number's settings; returns its dict. Not called by the add-on yet:
-        it is what repoints the numbers when the account's public URL changes."""
+        """Change a bought number's settings; returns its dict (the numbers follow the
+        account's public URL when it changes)."""
 
     @abstractmethod
     def release_number(self, sid):

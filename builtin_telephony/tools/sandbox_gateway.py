@@ -128,6 +128,11 @@ class SandboxGateway(ProviderGateway):
             self._number_sid(phone_number), phone_number, friendly_name=friendly_name,
             voice_url=voice_url, status_callback=status_callback)
 
+    def find_number(self, phone_number):
+        """The sandbox keeps nothing: it owns no number until told it bought one (None)."""
+        self._parse(phone_number)
+        return None
+
     def update_number(self, sid, voice_url=None, status_callback=None, friendly_name=None):
         """Answers with the settings given; the ones not given are unknown (None), and so is the
         number of a sid the sandbox did not make (e.g. bought while the account used Twilio)."""

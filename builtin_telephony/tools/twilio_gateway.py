@@ -129,6 +129,12 @@ class TwilioGateway(ProviderGateway):
         )
         return _number_dict(number)
 
+    def find_number(self, phone_number):
+        """The number ``phone_number`` (E.164) if this account owns it, else None."""
+        numbers = self._send(lambda: self._account.incoming_phone_numbers.list(
+            phone_number=phone_number, limit=1))
+        return _number_dict(numbers[0]) if numbers else None
+
     def update_number(self, sid, voice_url=None, status_callback=None, friendly_name=None):
         """Change what is given of a bought number's settings; returns them all."""
         changes = {}

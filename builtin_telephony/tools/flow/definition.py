@@ -95,7 +95,11 @@ class FlowError(Exception):
 def load_definition(definition):
     """Return the definition as a dict, parsing it when it is a JSON string."""
     if isinstance(definition, (str, bytes)):
-        return json.loads(definition)
+        try:
+            return json.loads(definition)
+        except RecursionError:
+            # Deeply nested JSON: a problem to report, never a crash of the request.
+            raise ValueError("nested too deeply") from None
     return definition
 
 

@@ -74,6 +74,9 @@ class CallContext(Protocol):
     def audio_url(self, message: dict):
         """Public URL of a ``file`` message's audio, or None when it cannot be played."""
 
+    def time_limit(self):
+        """Seconds the call may still be put through for (what its credits pay), or None."""
+
     def recording_callback_url(self) -> str:
         """The recording status callback (``/telephony/twilio/recording``)."""
 
@@ -326,7 +329,9 @@ class _Walk:
     def dial(self, state_id, state, user_ids, timeout, **url_params):
         recording = (twiml.recording_settings(self.ctx.recording_callback_url())
                      if state.get('record') else {})
-        dial = self.response.dial(timeout=timeout, method='POST',
+        # (Contexts written before time limits existed, e.g. a simulator's, have none.)
+        time_limit = getattr(self.ctx, 'time_limit', lambda: None)()
+        dial = self.response.dial(timeout=timeout, method='POST', time_limit=time_limit,
                                   action=self.ctx.url('dial', state=state_id, **url_params),
                                   **recording)
         # Who is calling, for the ringing softphone: <Client><Identity/><Parameter/>...</Client>.

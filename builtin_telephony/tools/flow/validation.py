@@ -17,16 +17,25 @@ from .definition import (
 EMAIL_ADDRESS = re.compile(r'^[^@\s,;<>"]+@[^@\s,;<>"]+\.[^@\s,;<>"]+$')
 
 
-def validate_definition(definition, users=None, groups=None, _=identity, calendars=None):
+# What <Say> accepts: Twilio reads at most 4,096 characters; a language tag (en-US, es, cmn-CN);
+# a voice of Twilio's (man, woman, alice) or of its text-to-speech providers (Polly.Joanna,
+# Google.en-US-Standard-C, Polly.Lupe-Neural).
+MAX_SAY_LENGTH = 4096
+LANGUAGE = re.compile(r'^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$')
+VOICE = re.compile(r'^(man|woman|alice|(Polly|Google)\.[A-Za-z0-9-]{2,40})$')
+
+
+def validate_definition(definition, users=None, groups=None, _=identity, calendars=None, attachments=None):
     """Every problem of ``definition`` (dict or JSON string), one sentence each; [] when valid.
 
     ``users`` / ``groups`` / ``calendars``: the ids of the telephony users / groups / working-hours
     calendars (``resource.calendar``) the flow's company may use (any container supporting
-    ``in``); None skips that check.
+    ``in``); None skips that check. ``attachments``: the ids of the audio files uploaded to the
+    flow, the only ones a ``file`` message may play; None skips that check.
     """
     try:
         definition = load_definition(definition)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         return [_('The call flow is not valid JSON: %(error)s') % {'error': error}]
     if not isinstance(definition, dict) or not isinstance(definition.get('states'), dict):
         return [_('The call flow must be a JSON object with a "start" and "states".')]
@@ -35,6 +44,44 @@ def validate_definition(definition, users=None, groups=None, _=identity, calenda
         problems += _check_state(definition, state_id, state, users, groups, _, calendars)
     problems += _check_incoming(definition, _)
     problems += _check_cycles(definition, _)
+    problems += _check_spoken_and_played(definition, attachments, _)
+    return problems
+
+
+def _messages(state):
+    """``(what, message)`` of every message of a state: its own, its queue's notice and music."""
+    if isinstance(state.get('message'), dict):
+        yield 'message', state['message']
+    queue = state.get('queue')
+    if isinstance(queue, dict):
+        for key in ('notify', 'music'):
+            if isinstance(queue.get(key), dict):
+                yield key, queue[key]
+
+
+def _check_spoken_and_played(definition, attachments, _):
+    """What <Say> reads (text, language, voice) and the audio files played."""
+    problems = []
+    for state_id, state in states_of(definition).items():
+        label = state_name(state_id, state)
+        for _what, message in _messages(state):
+            params = {'state': label}
+            if message.get('kind') == 'text':
+                text, language, voice = message.get('text'), message.get('language'), message.get('voice')
+                if isinstance(text, str) and len(text) > MAX_SAY_LENGTH:
+                    problems.append(_('State "%(state)s": a text to read is longer than %(max)s characters.')
+                                    % dict(params, max=MAX_SAY_LENGTH))
+                if language not in (None, '') and not (isinstance(language, str) and LANGUAGE.match(language)):
+                    problems.append(_('State "%(state)s": "%(language)s" is not a language Twilio reads '
+                                      '(e.g. en-US, es-ES, cmn-CN).') % dict(params, language=language))
+                if voice not in (None, '') and not (isinstance(voice, str) and VOICE.match(voice)):
+                    problems.append(_('State "%(state)s": "%(voice)s" is not a voice Twilio has (e.g. '
+                                      'alice, Polly.Joanna).') % dict(params, voice=voice))
+            elif message.get('kind') == 'file' and attachments is not None and message.get('attachment_id'):
+                attachment_id = message['attachment_id']
+                if not isinstance(attachment_id, int) or attachment_id not in attachments:
+                    problems.append(_('State "%(state)s": the audio file %(file)s is not an audio file '
+                                      'uploaded to this call flow.') % dict(params, file=attachment_id))
     return problems
 
 
