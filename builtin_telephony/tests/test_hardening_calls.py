@@ -140,14 +140,15 @@ class TestTwoCompaniesOnOneTwilioAccount(WebhookCase):
                          (self.company_b, self.number_b.phone_number, 'ringing'))
 
     def test_a_copied_sid_does_not_block_the_other_companys_webhooks(self):
-        self.account_b.sudo().twilio_account_sid = self.account.sudo().twilio_account_sid
-        call_a = self.driver.incoming_call(CALLER, self.number.phone_number)
-        self.assertEqual(call_a.waiting[0], 'gather')
-        # ... and the copy signs nothing for the first company: its token is its own.
-        forged = TwilioDriver(self, self.account_b)
-        response = forged.post(self.account.voice_webhook_url, {
-            'AccountSid': self.account.sudo().twilio_account_sid, 'CallSid': 'CA' + 'f' * 32,
-            'From': CALLER, 'To': self.number.phone_number, 'CallStatus': 'ringing'})
+        # The first company's administrator copies the second company's SID (keeping its token).
+        self.account.sudo().twilio_account_sid = self.account_b.sudo().twilio_account_sid
+        call_b = TwilioDriver(self, self.account_b).incoming_call(CALLER, self.number_b.phone_number)
+        self.assertEqual(call_b.said[0], "Welcome to Second Co")
+        # ... and the copy signs nothing for the second company: its token is its own.
+        forged = TwilioDriver(self, self.account)
+        response = forged.post(self.account_b.voice_webhook_url, {
+            'AccountSid': self.account_b.sudo().twilio_account_sid, 'CallSid': 'CA' + 'f' * 32,
+            'From': CALLER, 'To': self.number_b.phone_number, 'CallStatus': 'ringing'})
         self.assertEqual(response.status_code, 403)
 
 
