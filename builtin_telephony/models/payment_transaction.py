@@ -1,6 +1,7 @@
 import logging
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import float_round
 
 _logger = logging.getLogger(__name__)
@@ -24,6 +25,21 @@ class PaymentTransaction(models.Model):
     telephony_credits = fields.Float("Telephony credits", digits=(16, 2), readonly=True)
     telephony_kind = fields.Selection(
         [('purchase', "Credit purchase"), ('auto_recharge', "Auto-recharge")], readonly=True)
+
+    def _telephony_charge_token(self, commit):
+        """Ask the provider for the money of this new token payment (a credit purchase or an
+        auto-recharge), then credit it if it is final. With ``commit``, the transaction is
+        committed first: a pending payment (bank debit, 3-D Secure) then survives whatever happens
+        to the request, and a retried request finds it instead of paying again."""
+        self.ensure_one()
+        if commit:
+            self.env.cr.commit()
+        try:
+            self._send_payment_request()
+        except UserError as error:
+            self._set_error(str(error))
+        if self.state in ('done', 'error', 'cancel') and not self.is_post_processed:
+            self._post_process()
 
     def _post_process(self):
         """Put the credits of done payments in the wallet, take refunded ones back, report failed

@@ -871,14 +871,7 @@ class TelephonyAccount(models.Model):
         except psycopg2.errors.UniqueViolation:
             # Another worker is recharging this shortage right now.
             return PaymentTransaction
-        if commit:
-            self.env.cr.commit()
-        try:
-            tx._send_payment_request()
-        except UserError as error:
-            tx._set_error(str(error))
-        if tx.state in ('done', 'error', 'cancel') and not tx.is_post_processed:
-            tx._post_process()
+        tx._telephony_charge_token(commit)
         return tx
 
     def _credit_payment_values(self, credits, kind, provider, partner, **values):

@@ -134,14 +134,7 @@ class TelephonyCreditBuy(models.TransientModel):
                 self.credits, 'purchase', provider=token.provider_id, partner=token.partner_id,
                 payment_method=token.payment_method_id, token=token, operation='offline',
                 reference=self.payment_reference))
-            if commit:
-                self.env.cr.commit()
-            try:
-                tx._send_payment_request()
-            except UserError as error:
-                tx._set_error(str(error))
-            if tx.state in ('done', 'error', 'cancel') and not tx.is_post_processed:
-                tx._post_process()
+            tx._telephony_charge_token(commit)
             if commit:
                 # Keep what the provider answered, even if this request then fails.
                 self.env.cr.commit()
