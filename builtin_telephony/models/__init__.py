@@ -21,6 +21,6 @@ from . import resource_calendar
 from . import telephony_spend_day
 from . import payment_transaction
 from . import crm_lead
-from . import res_partner
+from . import ir_attachment
 from . import ir_http
 from . import res_config_settings

@@ -294,12 +294,17 @@ class TelephonyRecording(models.Model):
         commit = not _testing()
         started, done = time.monotonic(), 0
         domain = self._retention_domain()
+        # Keyset: each batch starts after the last one, not at the recordings already expired
+        # (a scan growing with every batch otherwise).
+        last_id = 0
         while True:
-            batch = self.sudo().search(domain, order='id', limit=RETENTION_BATCH)
+            batch = self.sudo().search(expression.AND([domain, [('id', '>', last_id)]]),
+                                       order='id', limit=RETENTION_BATCH)
             if not batch:
                 break
             batch._expire()
             done += len(batch)
+            last_id = batch[-1].id
             if commit:
                 self.env.cr.commit()
             if len(batch) < RETENTION_BATCH or time.monotonic() - started >= CRON_TIME_BUDGET:
