@@ -83,6 +83,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
         ],
     },
     'application': True,
+    'uninstall_hook': '_uninstall_hook',
     'installable': True,
     'license': 'LGPL-3',
 }

@@ -46,4 +46,7 @@ class TestUninstall(BaseCase):
             self.assertEqual(cr.fetchall(), [])
             cr.execute("SELECT count(*) FROM ir_model_data WHERE module = 'builtin_telephony'")
             self.assertEqual(cr.fetchone()[0], 0)
+            # Nor the indexes it added to other modules' tables.
+            cr.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%%telephony%%'")
+            self.assertEqual(cr.fetchall(), [])
         odoo.sql_db.close_db(database)
