@@ -91,7 +91,8 @@ class TelephonyAccount(models.Model):
     twilio_twiml_app_sid = fields.Char(
         "TwiML App SID", groups=ADMIN_GROUP, copy=False,
         help="The TwiML App (AP...) whose voice URL answers the calls placed from the softphone. "
-             "'Create the TwiML App' makes one pointing at this database.")
+             "'Create the TwiML App' makes one pointing at this database; it follows the "
+             "public URL when that changes.")
     voice_webhook_url = fields.Char("Voice URL", compute='_compute_webhook_urls', groups=ADMIN_GROUP)
     status_webhook_url = fields.Char("Status callback URL", compute='_compute_webhook_urls',
                                      groups=ADMIN_GROUP)
@@ -333,8 +334,19 @@ class TelephonyAccount(models.Model):
             if 'webhook_base_url' in vals else {}
         result = super().write(vals)
         for account in self.filtered(lambda a: old_urls and old_urls[a.id] != a.sudo().webhook_base_url):
+            account._update_twiml_app_webhook()
             account._update_numbers_webhooks()
         return result
+
+    def _update_twiml_app_webhook(self):
+        """Point the softphone's TwiML App at the current public URL (after it changed), so that
+        outgoing calls keep reaching this database. Idempotent, like the numbers' update; asked
+        first, so that an App gone at the provider stops the change before any number moves."""
+        self.ensure_one()
+        app_sid = self.sudo().twilio_twiml_app_sid
+        if app_sid:
+            with self._provider() as gateway:
+                gateway.update_twiml_app(app_sid, self._webhook_url(const.CLIENT_ROUTE))
 
     def _update_numbers_webhooks(self):
         """Point the account's numbers at the current public URL (after it changed).

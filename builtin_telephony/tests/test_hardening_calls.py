@@ -248,6 +248,36 @@ class TestStableWebhookUrl(WebhookCase):
         self.assertIn((self.number.provider_sid, 'https://new.example.com/telephony/twilio/voice',
                        'https://new.example.com/telephony/twilio/status'), updates)
 
+    def test_the_softphone_twiml_app_follows_a_new_url(self):
+        """Item 5: outgoing calls reach the TwiML App's voice URL, which must move with the
+        numbers' (else every softphone call fails once the old address is gone)."""
+        app_sid = 'AP' + 'd' * 32
+        self.account.sudo().twilio_twiml_app_sid = app_sid
+        updates = []
+        gateway = type(self.account._get_gateway())
+        original = gateway.update_twiml_app
+
+        def update_twiml_app(gateway_self, sid, voice_url):
+            updates.append((sid, voice_url))
+            return original(gateway_self, sid, voice_url)
+        with patch.object(gateway, 'update_twiml_app', update_twiml_app):
+            self.account.with_user(self.telephony_admin).webhook_base_url = 'https://new.example.com/'
+            self.assertEqual(updates, [(app_sid, 'https://new.example.com/telephony/twilio/client')])
+            # Saving the same URL again asks nothing of the provider.
+            self.account.with_user(self.telephony_admin).webhook_base_url = 'https://new.example.com/'
+        self.assertEqual(len(updates), 1)
+
+    def test_a_twiml_app_gone_at_the_provider_stops_the_change(self):
+        self.account.sudo().twilio_twiml_app_sid = 'AP-not-a-sid'
+        old_url = self.account.webhook_base_url
+        with patch.object(type(self.account._get_gateway()), 'update_number') as update_number, \
+                self.assertRaisesRegex(UserError, "TwiML App AP-not-a-sid does not exist"), \
+                self.env.cr.savepoint():  # the request's transaction, rolled back
+            self.account.with_user(self.telephony_admin).webhook_base_url = 'https://new.example.com/'
+        update_number.assert_not_called()  # no number moved before the App failed
+        self.env.invalidate_all()
+        self.assertEqual(self.account.webhook_base_url, old_url)
+
 
 @tagged('post_install', '-at_install')
 class TestCreditsLiveCallsMaySpend(WebhookCase):

@@ -191,3 +191,13 @@ class TestSandboxGateway(BaseCase):
         self.assertNotEqual(self.gateway.queue_sid('Support'), sales)
         self.assertIsNone(self.gateway.dequeue_front(sales, f'{ODOO}/dequeue'))
         self.assertIsNone(self.gateway.redirect_call('CA' + 'a' * 32, f'{ODOO}/flow'))
+
+    def test_twiml_app(self):
+        app_sid = self.gateway.create_twiml_app('Odoo softphone', f'{ODOO}/client')
+        self.assertTrue(re.fullmatch(r'AP[0-9a-f]{32}', app_sid))
+        self.assertEqual(self.gateway.update_twiml_app(app_sid, 'https://new.example.com/client'),
+                         app_sid)
+        self.assertProviderError(
+            "The softphone's TwiML App APnope does not exist at the provider. Create it again, "
+            "or clear its SID, in the Softphone section of Telephony > Built-in Telephony.",
+            self.gateway.update_twiml_app, 'APnope', f'{ODOO}/client')

@@ -21,6 +21,7 @@ ACCOUNT = f'/2010-04-01/Accounts/{ACCOUNT_SID}'
 NUMBER_SID = 'PN' + 'a' * 32
 QUEUE_SID = 'QU' + 'a' * 32
 CALL_SID = 'CA' + 'a' * 32
+APP_SID = 'AP' + 'a' * 32
 ODOO = 'https://odoo.example.com/telephony/twilio'
 
 BAD_CREDENTIALS = ("Twilio rejected the account SID or auth token. "
@@ -225,6 +226,30 @@ class TestQueuesAndCalls(TwilioGatewayCase):
     def test_redirect_call(self):
         self.assertIsNone(self.gateway.redirect_call(CALL_SID, f'{ODOO}/flow'))
         self.assertEqual(self.http.sent, [('POST', f'{ACCOUNT}/Calls/{CALL_SID}.json')])
+
+
+class TestApplications(TwilioGatewayCase):
+
+    def test_create_twiml_app(self):
+        self.assertEqual(self.gateway.create_twiml_app('Odoo softphone', f'{ODOO}/client'), APP_SID)
+        self.assertEqual(self.http.sent, [('POST', f'{ACCOUNT}/Applications.json')])
+
+    def test_update_twiml_app(self):
+        """The public URL changed: the softphone's App follows it (issue 9, item 5)."""
+        self.assertEqual(self.gateway.update_twiml_app(APP_SID, f'{ODOO}/client'), APP_SID)
+        self.assertEqual(self.http.sent, [('POST', f'{ACCOUNT}/Applications/{APP_SID}.json')])
+
+    def test_update_a_twiml_app_deleted_at_twilio(self):
+        self.http.force_status = 404
+        self.assertProviderError(
+            f"The softphone's TwiML App {APP_SID} does not exist at the provider. Create it "
+            "again, or clear its SID, in the Softphone section of Telephony > Built-in Telephony.",
+            self.gateway.update_twiml_app, APP_SID, f'{ODOO}/client')
+
+    def test_prism_checks_the_app_update(self):
+        with self.assertRaises(PrismRejection) as caught:
+            self.gateway.update_twiml_app(APP_SID, 'not a url')
+        self.assertIn('VoiceUrl must match format "uri"', str(caught.exception))
 
 
 class TestFailures(TwilioGatewayCase):

@@ -34,6 +34,9 @@ NUMBER_TYPE_NOT_OFFERED = _lt(
     "Pick another number type.")
 RECORDING_NOT_READY = _lt(
     "The recording is not ready at the provider yet (%(status)s). It will be downloaded later.")
+TWIML_APP_MISSING = _lt(
+    "The softphone's TwiML App %(sid)s does not exist at the provider. Create it again, or "
+    "clear its SID, in the Softphone section of Telephony > Built-in Telephony.")
 INVALID_PHONE_NUMBER = _lt(
     "%(phone_number)s is not a valid phone number in international format, e.g. +14155552671.")
 

@@ -91,3 +91,8 @@ class ProviderGateway(ABC):
     @abstractmethod
     def create_twiml_app(self, friendly_name, voice_url):
         """A TwiML App whose voice URL answers the softphones' outgoing calls; its sid."""
+
+    @abstractmethod
+    def update_twiml_app(self, sid, voice_url):
+        """Point the TwiML App ``sid`` at ``voice_url`` (the account's public URL changed);
+        returns its sid. Setting the same URL twice is not an error."""

@@ -21,7 +21,7 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType, geocoder
 
 from .provider_errors import (
     ADDRESS_REQUIRED, COUNTRY_NOT_OFFERED, INVALID_PHONE_NUMBER, NUMBER_TYPE_NOT_OFFERED, REFUSED,
-    TelephonyProviderError,
+    TWIML_APP_MISSING, TelephonyProviderError,
 )
 from .phone import PHONENUMBERS_TYPES
 from .provider_gateway import ProviderGateway
@@ -181,6 +181,12 @@ class SandboxGateway(ProviderGateway):
 
     def create_twiml_app(self, friendly_name, voice_url):
         return self._sid('AP', 'application', voice_url)
+
+    def update_twiml_app(self, sid, voice_url):
+        """The sandbox keeps no application: any well-formed sid is there, as given."""
+        if not re.fullmatch(r'AP[0-9a-fA-F]{32}', sid or ''):
+            raise TelephonyProviderError(TWIML_APP_MISSING, sid=sid)
+        return sid
 
     # Recordings
 

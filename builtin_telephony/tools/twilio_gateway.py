@@ -17,7 +17,8 @@ from twilio.rest import Client
 from ..const import NUMBER_TYPE_CODES
 from .provider_errors import (
     ADDRESS_REQUIRED, BAD_CREDENTIALS, COUNTRY_NOT_OFFERED, MISSING_CREDENTIALS, NO_ANSWER, NUMBER_TYPE_NOT_OFFERED,
-    NUMBER_UNAVAILABLE, RATE_LIMITED, RECORDING_NOT_READY, REFUSED, TelephonyProviderError,
+    NUMBER_UNAVAILABLE, RATE_LIMITED, RECORDING_NOT_READY, REFUSED, TWIML_APP_MISSING,
+    TelephonyProviderError,
 )
 from .provider_gateway import ProviderGateway
 
@@ -210,6 +211,13 @@ class TwilioGateway(ProviderGateway):
         returns its sid (AP...)."""
         application = self._send(lambda: self._account.applications.create(
             friendly_name=friendly_name, voice_url=voice_url, voice_method='POST'))
+        return application.sid
+
+    def update_twiml_app(self, sid, voice_url):
+        """Point the TwiML App ``sid`` at ``voice_url`` (POST); returns its sid."""
+        application = self._send(
+            lambda: self._account.applications(sid).update(voice_url=voice_url, voice_method='POST'),
+            not_found_error=TelephonyProviderError(TWIML_APP_MISSING, sid=sid))
         return application.sid
 
     # Recordings
