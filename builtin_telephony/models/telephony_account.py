@@ -647,6 +647,24 @@ class TelephonyAccount(models.Model):
             self._wake_auto_recharge()
         return transaction
 
+    def _charge_call(self, direction, phone_number, number_type, duration, reference, **values):
+        """Rate ``duration`` seconds of a call (the destination of an outgoing call, our number
+        for an incoming one, picks the rate; every started minute is paid) and debit them once
+        per ``reference`` (kind ``call``): the calls' charge and the caller-ID verification calls'.
+
+        :param values: other columns of the ledger line (``description``, ``call_id``…)
+        :return: the ``telephony.wallet.transaction``; an empty recordset when nothing is due
+            (0 seconds, a free destination); None when no rate matches (nothing is charged)
+        """
+        self.ensure_one()
+        price = self.env['telephony.rate']._price_per_minute(direction, phone_number, number_type or 'local')
+        if price is None:
+            return None
+        credits = rating.call_credits(price, duration)
+        if not credits:
+            return self.env['telephony.wallet.transaction']
+        return self._charge('call', credits, reference, **values)
+
     def add_credits(self, credits, reference):
         """An administrator's top-up (kind ``adjustment``), once per reference.
 

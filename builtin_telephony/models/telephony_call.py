@@ -1085,23 +1085,21 @@ class TelephonyCall(models.Model):
         account = account or self.env['telephony.account']._get_for_company(call.company_id)
         phone_number = call.to_number if call.direction == 'outbound' else (
             call.number_id.phone_number or call.to_number)
-        price = self.env['telephony.rate']._price_per_minute(
-            call.direction, phone_number, call.number_id.number_type or 'local')
-        if price is None:
+        transaction = account._charge_call(
+            call.direction, phone_number, call.number_id.number_type, call.duration, call.provider_sid,
+            call_id=call.id,
+            description=self.env._("%(direction)s call, %(minutes)s min to %(number)s",
+                                   direction=call._fields['direction'].convert_to_export(call.direction, call),
+                                   minutes=rating.billable_minutes(call.duration), number=phone_number))
+        if transaction is None:
             # Refused when it started; a rate removed since cannot make it free silently.
             _logger.error("Call %s to %s cannot be charged: no call rate matches it",
                           call.provider_sid, phone_number)
             return self.env['telephony.wallet.transaction']
-        credits = rating.call_credits(price, call.duration)
-        if not credits:
+        if not transaction:
             if not call.credits:
                 call.credits = 0.0
-            return self.env['telephony.wallet.transaction']
-        transaction = account._charge(
-            'call', credits, call.provider_sid, call_id=call.id,
-            description=self.env._("%(direction)s call, %(minutes)s min to %(number)s",
-                                   direction=call._fields['direction'].convert_to_export(call.direction, call),
-                                   minutes=rating.billable_minutes(call.duration), number=phone_number))
+            return transaction
         # A retried callback finds the first charge: the call keeps what was charged then.
         call.credits = -transaction.credits
         return transaction

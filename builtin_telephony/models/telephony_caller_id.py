@@ -5,7 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import const
-from ..tools.phone import to_e164
+from ..tools.phone import number_type_of, to_e164
 
 _logger = logging.getLogger(__name__)
 
@@ -15,6 +15,9 @@ VERIFICATION_FIELDS = {'state', 'validation_code', 'validation_call_sid', 'provi
 # A verification is an outgoing call we pay for: a few per user and day, not one a minute.
 VERIFICATION_CALLS_PER_DAY = 5
 VERIFICATION_CALL_INTERVAL = timedelta(minutes=1)
+# What a verification call is charged: the provider does not report its duration, and it lasts
+# well under a minute (the code is typed, the call ends).
+VERIFICATION_CALL_SECONDS = 60
 
 
 class TelephonyCallerId(models.Model):
@@ -124,6 +127,7 @@ class TelephonyCallerId(models.Model):
             validation = gateway.start_caller_id_validation(
                 self.phone_number, self.friendly_name or self.telephony_user_id.name,
                 account._webhook_url(const.CALLER_ID_ROUTE))
+        self._charge_verification_call(account, validation['call_sid'])
         now = fields.Datetime.now()
         self.sudo().write({
             'state': 'pending',
@@ -137,6 +141,20 @@ class TelephonyCallerId(models.Model):
         })
         return True
 
+    def _charge_verification_call(self, account, call_sid):
+        """The provider placed the verification call: charge it like an outgoing call to the
+        number (one minute at its rate), once per call (reference: its CallSid)."""
+        self.ensure_one()
+        transaction = account._charge_call(
+            'outbound', self.phone_number, number_type_of(self.phone_number),
+            VERIFICATION_CALL_SECONDS, call_sid,
+            description=_("Caller ID verification call to %(number)s", number=self.phone_number))
+        if transaction is None:
+            # Checked before the call; a rate removed meanwhile cannot make it free silently.
+            _logger.error("Verification call %s to %s cannot be charged: no call rate matches it",
+                          call_sid, self.phone_number)
+        return transaction
+
     def _check_verification_call_allowed(self, account):
         """A verification call is an outgoing call like any other: the destination must be
         callable (not +86, not blocked), the credits must pay for it, and a user may ask for a
@@ -146,7 +164,7 @@ class TelephonyCallerId(models.Model):
         """
         self.ensure_one()
         self.env['telephony.blocked.number']._check_outbound_destination(self.phone_number, account.company_id)
-        if not account._has_credit_for_calls('outbound', self.phone_number):
+        if not account._has_credit_for_calls('outbound', self.phone_number, number_type_of(self.phone_number)):
             raise UserError(_("The telephony credits cannot pay for the verification call. Ask an "
                               "administrator to buy credits."))
         now = fields.Datetime.now()

@@ -54,6 +54,31 @@ class TestVerificationCallsAreOutgoingCalls(CallerIdCase):
         with self.assertRaisesRegex(UserError, 'credits'):
             self._verify('06 12 34 56 78')
 
+    def test_verification_calls_are_charged_once_each(self):
+        Transaction = self.env['telephony.wallet.transaction']
+        price = self.env['telephony.rate']._price_per_minute('outbound', '+33612345678', 'mobile')
+        self.assertGreater(price, 0)
+        balance = self.account.balance
+        caller_id = self._verify('06 12 34 56 78')
+        line = Transaction.search([('account_id', '=', self.account.id),
+                                   ('reference', '=', caller_id.validation_call_sid)])
+        self.assertEqual((line.kind, line.credits), ('call', -price), "one minute at the mobile rate")
+        self.assertEqual(line.user_id, self.telephony_salesman)
+        self.assertIn('+33612345678', line.description)
+        self.assertAlmostEqual(self.account.balance, balance - price, places=4)
+        # The same call charged again (a retried request) changes nothing...
+        caller_id.sudo()._charge_verification_call(self.account.sudo(), caller_id.validation_call_sid)
+        self.assertAlmostEqual(self.account.balance, balance - price, places=4)
+        # ...another call is another charge.
+        first_sid = caller_id.validation_call_sid
+        with freeze_time(fields.Datetime.now() + timedelta(minutes=2)):
+            caller_id.action_start_verification()
+        self.assertNotEqual(caller_id.validation_call_sid, first_sid)
+        self.assertEqual(Transaction.search_count([('account_id', '=', self.account.id),
+                                                   ('reference', 'in', [first_sid, caller_id.validation_call_sid])]),
+                         2)
+        self.assertAlmostEqual(self.account.balance, balance - 2 * price, places=4)
+
     def test_verification_calls_are_rate_limited(self):
         caller_id = self._verify('06 12 34 56 78')
         with self.assertRaisesRegex(UserError, 'wait a minute'):

@@ -172,9 +172,9 @@ class TestSandboxGateway(BaseCase):
             '+33612345678', 'Support line', f'{ODOO}/caller_id')
         self.assertRegex(validation['validation_code'], r'^\d{6}$')
         self.assertRegex(validation['call_sid'], r'^CA[0-9a-f]{32}$')
-        self.assertEqual(
-            self.gateway.start_caller_id_validation('+33612345678', 'Again', f'{ODOO}/caller_id'),
-            validation)
+        again = self.gateway.start_caller_id_validation('+33612345678', 'Again', f'{ODOO}/caller_id')
+        self.assertEqual(again['validation_code'], validation['validation_code'])
+        self.assertNotEqual(again['call_sid'], validation['call_sid'], "each call is a new call")
         [caller_id] = self.gateway.list_caller_ids('+33612345678')
         self.assertEqual(caller_id['phone_number'], '+33612345678')
         self.assertRegex(caller_id['sid'], r'^PN[0-9a-f]{32}$')
