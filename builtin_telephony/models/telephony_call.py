@@ -215,8 +215,15 @@ class TelephonyCall(models.Model):
 
     @api.depends('recording_ids.state')
     def _compute_recording_id(self):
+        # One query for a page of the call history, not the calls' recordings one by one (their
+        # record rules apply: a recording the user may not read is not shown).
+        recordings = self.env['telephony.recording'].search_fetch(
+            [('call_id', 'in', self.ids), ('state', '=', 'stored')], ['call_id'], order='date desc, id desc')
+        first = {}
+        for recording in recordings:
+            first.setdefault(recording.call_id.id, recording)
         for call in self:
-            call.recording_id = call.recording_ids.filtered(lambda rec: rec.state == 'stored')[:1]
+            call.recording_id = first.get(call.id, False)
 
     # ------------------------------------------------------------------------------------------
     # Call history (requirements H1, H2): the Call history tab and its CSV download
