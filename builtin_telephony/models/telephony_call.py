@@ -43,6 +43,11 @@ WEBHOOK_FIELDS = ['status', 'direction', 'company_id', 'flow_version_id', 'user_
                   'last_action_key', 'flow_id']
 # A voicemail's audio larger than this is linked in its e-mail rather than attached.
 VOICEMAIL_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+# A voicemail's e-mail waits this long for its transcription, then goes without it: Twilio may
+# never call back (its transcription service down, the message too long or silent), and the
+# message must still reach someone. Voicemails older than the look-back are no longer sent.
+TRANSCRIPTION_WAIT = timedelta(minutes=30)
+TRANSCRIPTION_LOOK_BACK = timedelta(days=2)
 # <Dial> outcome of an outgoing call → its status.
 OUTBOUND_DIAL_STATUS = {'completed': 'completed', 'answered': 'completed', 'busy': 'busy',
                         'no-answer': 'missed', 'canceled': 'missed', 'failed': 'failed'}
@@ -954,11 +959,26 @@ class TelephonyCall(models.Model):
             users = self.env['telephony.account']._get_for_company(call.company_id)._telephony_admins()
         return users.partner_id, False
 
-    def _send_voicemail_email(self):
+    @api.model
+    def _cron_send_late_voicemails(self):
+        """E-mail the voicemails whose transcription has not come within ``TRANSCRIPTION_WAIT``
+        of their recording, without it (it still reaches the chatter if it comes later)."""
+        now = fields.Datetime.now()
+        calls = self.sudo().search([
+            ('voicemail_emailed', '=', False), ('transcription_sid', '=', False),
+            ('start_date', '>=', now - TRANSCRIPTION_LOOK_BACK),
+            ('recording_ids', 'any', [('kind', '=', 'voicemail'), ('state', '!=', 'pending'),
+                                      ('date', '<=', now - TRANSCRIPTION_WAIT)]),
+        ])
+        for call in calls:
+            call._send_voicemail_email(transcription_late=True)
+        return len(calls.filtered('voicemail_emailed'))
+
+    def _send_voicemail_email(self, transcription_late=False):
         """E-mail the voicemail as its state asks (``email_to``), once, when it is complete:
-        the recording known, and its transcription in when the state asked for one. The audio is
-        attached when Odoo keeps it and it is small enough, else linked through the
-        access-checked recording route."""
+        the recording known, and its transcription in when the state asked for one (or
+        ``transcription_late``: given up waiting for it). The audio is attached when Odoo keeps
+        it and it is small enough, else linked through the access-checked recording route."""
         self.ensure_one()
         call = self.sudo()
         _state_id, state = call._voicemail_state()
@@ -966,7 +986,7 @@ class TelephonyCall(models.Model):
         # Complete: the audio downloaded (or known not to be kept), the transcription in.
         if call.voicemail_emailed or not state.get('email_to') or not recording \
                 or recording.state == 'pending' \
-                or (state.get('transcribe') and not call.transcription_sid):
+                or (state.get('transcribe') and not call.transcription_sid and not transcription_late):
             return
         call.voicemail_emailed = True
         partners, address = call._voicemail_recipients(state['email_to'])
@@ -981,6 +1001,7 @@ class TelephonyCall(models.Model):
             'when': when.strftime('%Y-%m-%d %H:%M %Z'),
             'duration': recording.duration,
             'attached': attach,
+            'transcription_late': state.get('transcribe') and not call.transcription_sid,
             'link': link,
             'base_url': account._webhook_url(''),
         })

@@ -3,10 +3,15 @@ the e-mail to an address, the owner or the group, the transcription callback (si
 idempotent) stored on the call, in the e-mail and on the matched lead's chatter; the sandbox's
 transcription."""
 import json
+from datetime import timedelta
 from unittest.mock import patch
 
+from freezegun import freeze_time
+
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
+from ..models.telephony_call import TRANSCRIPTION_LOOK_BACK, TRANSCRIPTION_WAIT
 from ..models.telephony_sandbox_call import SANDBOX_TRANSCRIPTION
 from ..tools.flow import validation
 from .common import FlowCase
@@ -132,6 +137,49 @@ class TestVoicemailEmail(HttpCase, FlowCase):
         self.assertFalse(self.mails(record), "not before the transcription")
         original(*held[0])
         self.assertEqual(len(self.mails(record)), 1)
+
+    def test_a_transcription_that_never_comes(self):
+        """Twilio may never call back with the transcription: the e-mail goes without it once
+        it is late, and the transcription still reaches the chatter if it comes after."""
+        call = self.driver.incoming_call(CALLER, self.number.phone_number)
+        call.press('*')
+        original, held = self.driver.callback, []
+
+        def callback(url, params):
+            if url.endswith('/transcription'):
+                held.append((url, params))
+                return None
+            return original(url, params)
+        with patch.object(self.driver, 'callback', callback):
+            call.leave_message(12, transcription=SPOKEN)
+        self.env['telephony.recording']._cron_download_recordings()
+        record = self.record(call)
+        Call = self.env['telephony.call']
+        self.assertEqual(Call._cron_send_late_voicemails(), 0)
+        self.assertFalse(self.mails(record), "still within the wait")
+        later = fields.Datetime.now() + TRANSCRIPTION_WAIT + timedelta(minutes=1)
+        with freeze_time(later):
+            self.assertEqual(Call._cron_send_late_voicemails(), 1)
+            self.assertEqual(Call._cron_send_late_voicemails(), 0, "once")
+        mail = self.mails(record)
+        self.assertEqual(len(mail), 1)
+        self.assertIn('The transcription did not arrive in time', str(mail.body_html))
+        self.assertEqual(len(mail.attachment_ids), 1, "the audio is there")
+        # It comes after all: kept and on the lead, not e-mailed again.
+        original(*held[0])
+        record.invalidate_recordset()
+        self.assertEqual(record.transcription, SPOKEN)
+        self.assertEqual(len(self.mails(record)), 1)
+        self.assertTrue(self.lead.message_ids.filtered(lambda message: 'transcribed' in str(message.body)))
+        # Past the look-back, a voicemail is no longer sent.
+        call = self.driver.incoming_call(CALLER, self.number.phone_number)
+        call.press('*')
+        with patch.object(self.driver, 'callback', callback):
+            call.leave_message(5, transcription=SPOKEN)
+        self.env['telephony.recording']._cron_download_recordings()
+        with freeze_time(fields.Datetime.now() + TRANSCRIPTION_LOOK_BACK + timedelta(minutes=1)):
+            self.assertEqual(Call._cron_send_late_voicemails(), 0)
+        self.assertFalse(self.mails(self.record(call)))
 
     def test_a_large_recording_is_linked_not_attached(self):
         with patch('odoo.addons.builtin_telephony.models.telephony_call.'
