@@ -63,6 +63,7 @@ A built-in ``sandbox`` provider lets you try everything without a Twilio account
     ],
     'assets': {
         'web.assets_backend': [
+            'builtin_telephony/static/src/utils/*',
             'builtin_telephony/static/src/components/account_form/*',
             'builtin_telephony/static/src/components/credit_analytics/*',
             'builtin_telephony/static/src/components/credits_field/*',

@@ -2,11 +2,23 @@
 import { Component, onWillStart, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
+import { formatFloat } from "@web/core/utils/numbers";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
+import { formatDay, periodError, periodPresets } from "@builtin_telephony/utils/periods";
 
 const PAGE_SIZE = 50;
+
+/**
+ * The reason the server gave for refusing the download: a 400 of the CSV route is werkzeug's
+ * error page, whose `<p>` holds the message (HTML-escaped); any other body is read as text.
+ */
+export function errorReason(body) {
+    const page = new DOMParser().parseFromString(body || "", "text/html");
+    const text = (page.querySelector("p") || page.body)?.textContent || "";
+    return text.replace(/\s+/g, " ").trim();
+}
 
 /**
  * The Call history tab (requirements H1, H2): every call the user may see, filtered by call type, owner
@@ -26,16 +38,7 @@ export class CallHistory extends Component {
             ["outgoing", _t("Outgoing")],
             ["missed", _t("Missed")],
         ];
-        this.periods = [
-            ["", _t("Any time")],
-            ["this_week", _t("This week")],
-            ["last_week", _t("Last week")],
-            ["this_month", _t("This month")],
-            ["last_month", _t("Last month")],
-            ["this_quarter", _t("This quarter")],
-            ["last_quarter", _t("Last quarter")],
-            ["custom", _t("Custom range")],
-        ];
+        this.periods = [["", _t("Any time")], ...periodPresets()];
         this.state = useState({
             callType: "",
             userId: "",
@@ -59,11 +62,10 @@ export class CallHistory extends Component {
 
     async load() {
         const { callType, userId, period, dateFrom, dateTo, offset } = this.state;
-        if (period === "custom" && (!dateFrom || !dateTo)) {
-            this.state.error = _t("Choose both dates of the custom range.");
+        this.state.error = periodError(period, dateFrom, dateTo);
+        if (this.state.error) {
             return;
         }
-        this.state.error = "";
         this.state.history = await this.orm.call("telephony.call", "get_call_history", [], {
             call_type: callType || false,
             user_id: userId ? parseInt(userId) : false,
@@ -100,8 +102,13 @@ export class CallHistory extends Component {
         return value ? formatDateTime(deserializeDateTime(value)) : "";
     }
 
+    formatDay(value) {
+        return formatDay(value);
+    }
+
+    // A call's charge at the rate's precision, in the user's language (as the ledger shows it).
     formatCredits(value) {
-        return (value || 0).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 4 });
+        return formatFloat(value || 0, { digits: [16, 4] });
     }
 
     togglePlay(recordingId) {
@@ -113,9 +120,19 @@ export class CallHistory extends Component {
         const url = this.state.history.export_url;
         this.state.downloading = true;
         try {
-            const response = await fetch(url, { credentials: "same-origin" });
-            if (!response.ok) {
-                throw new Error(await response.text());
+            let response;
+            try {
+                response = await fetch(url, { credentials: "same-origin" });
+            } catch {
+                response = null; // the server could not be reached
+            }
+            const isCsv = (response?.headers.get("Content-Type") || "").startsWith("text/csv");
+            if (!response?.ok || !isCsv) {
+                // A 400 says which parameter is wrong; anything else (a proxy's error page, the
+                // login page of an expired session) is not worth showing.
+                const reason = response?.status === 400 && errorReason(await response.text());
+                this.notification.add(reason || _t("The download failed. Try again."), { type: "danger" });
+                return;
             }
             const blob = await response.blob();
             const disposition = response.headers.get("Content-Disposition") || "";
@@ -128,9 +145,6 @@ export class CallHistory extends Component {
             link.remove();
             setTimeout(() => URL.revokeObjectURL(link.href), 1000);
             this.notification.add(_t("The call history was downloaded."), { type: "success" });
-        } catch (error) {
-            const text = String(error.message || error).replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
-            this.notification.add(text || _t("The download failed. Try again."), { type: "danger" });
         } finally {
             this.state.downloading = false;
         }

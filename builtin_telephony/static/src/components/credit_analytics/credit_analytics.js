@@ -2,11 +2,12 @@
 import { Component, onMounted, onWillStart, onWillUnmount, useRef, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { loadBundle } from "@web/core/assets";
-import { deserializeDate, formatDate } from "@web/core/l10n/dates";
+import { deserializeDate } from "@web/core/l10n/dates";
 import { formatFloat } from "@web/core/utils/numbers";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
+import { formatDay, periodError, periodPresets } from "@builtin_telephony/utils/periods";
 
 /**
  * Credit analytics of the Plan details tab (W6): credits purchased and used in a period,
@@ -20,15 +21,7 @@ export class CreditAnalytics extends Component {
     setup() {
         this.orm = useService("orm");
         this.canvasRef = useRef("canvas");
-        this.periods = [
-            ["this_week", _t("This week")],
-            ["last_week", _t("Last week")],
-            ["this_month", _t("This month")],
-            ["last_month", _t("Last month")],
-            ["this_quarter", _t("This quarter")],
-            ["last_quarter", _t("Last quarter")],
-            ["custom", _t("Custom range")],
-        ];
+        this.periods = periodPresets();
         this.state = useState({
             period: "this_month",
             dateFrom: "",
@@ -47,11 +40,10 @@ export class CreditAnalytics extends Component {
 
     async load() {
         const { period, dateFrom, dateTo } = this.state;
-        if (period === "custom" && (!dateFrom || !dateTo)) {
-            this.state.error = _t("Choose both dates of the custom range.");
+        this.state.error = periodError(period, dateFrom, dateTo);
+        if (this.state.error) {
             return;
         }
-        this.state.error = "";
         this.state.figures = await this.orm.call(
             "telephony.account",
             "get_credit_analytics",
@@ -81,7 +73,7 @@ export class CreditAnalytics extends Component {
     }
 
     formatDay(value) {
-        return formatDate(deserializeDate(value));
+        return formatDay(value);
     }
 
     /**

@@ -2,6 +2,8 @@
 import { Component, onMounted, onWillStart, onWillUnmount, onWillUpdateProps, useRef, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { loadBundle } from "@web/core/assets";
+import { deserializeDate } from "@web/core/l10n/dates";
+import { formatFloat } from "@web/core/utils/numbers";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
@@ -43,8 +45,14 @@ export class StorageUsage extends Component {
         return usage && usage.limit_minutes ? Math.min(100, (100 * usage.used_minutes) / usage.limit_minutes) : 0;
     }
 
+    // In the user's language, as Odoo's fields show numbers (not the browser's locale).
     formatMinutes(value) {
-        return (value || 0).toLocaleString(undefined, { maximumFractionDigits: 1 });
+        return formatFloat(value || 0, { digits: [16, 1], trailingZeros: false });
+    }
+
+    /** A month of the series (`YYYY-MM`) as a calendar names it. */
+    formatMonth(month) {
+        return deserializeDate(`${month}-01`).toFormat("MMM yyyy");
     }
 
     renderChart() {
@@ -53,7 +61,7 @@ export class StorageUsage extends Component {
             return;
         }
         const data = {
-            labels: usage.series.map((point) => point.month),
+            labels: usage.series.map((point) => this.formatMonth(point.month)),
             datasets: [
                 {
                     type: "bar",
