@@ -1,11 +1,12 @@
 /** @odoo-module **/
-import { Component, onMounted, onWillStart, onWillUnmount, onWillUpdateProps, useRef, useState } from "@odoo/owl";
+import { Component, onMounted, onWillStart, onWillUnmount, useRef, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { loadBundle } from "@web/core/assets";
 import { deserializeDate } from "@web/core/l10n/dates";
 import { formatFloat } from "@web/core/utils/numbers";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
+import { useRecordObserver } from "@web/model/relational_model/utils";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
 
 /**
@@ -25,10 +26,13 @@ export class StorageUsage extends Component {
             await loadBundle("web.chartjs_lib");
             await this.load();
         });
-        onWillUpdateProps(async (nextProps) => {
-            // The plan changed (the plan change reloads the record): reload the figures.
-            if (nextProps.record.data.storage_plan !== this.state.usage?.plan) {
-                await this.load(nextProps);
+        // The plan changed (the plan change reloads the record): reload the figures. The record
+        // is the same object whatever its values, so the props alone would never say so.
+        // (The plan is read first, always: the observer watches what its first call reads.)
+        useRecordObserver(async (record) => {
+            const plan = record.data.storage_plan;
+            if (this.state.usage && plan !== this.state.usage.plan) {
+                await this.load();
                 this.renderChart();
             }
         });
@@ -36,8 +40,8 @@ export class StorageUsage extends Component {
         onWillUnmount(() => this.chart?.destroy());
     }
 
-    async load(props = this.props) {
-        this.state.usage = await this.orm.call("telephony.account", "get_storage_usage", [[props.record.resId]]);
+    async load() {
+        this.state.usage = await this.orm.call("telephony.account", "get_storage_usage", [[this.props.record.resId]]);
     }
 
     get percent() {
