@@ -137,7 +137,10 @@ class TestTemplateUpToDate(TransactionCase):
 
     def test_template_has_every_term_of_the_code(self):
         template = {entry.msgid for entry in _po('builtin_telephony.pot')}
-        reader = TranslationModuleReader(self.env.cr, modules=['builtin_telephony'])
+        # A file Babel cannot read (an f-string among _()'s arguments) is only logged, and its
+        # terms are silently missing from the template and from this comparison alike.
+        with self.assertNoLogs('odoo.tools.translate', level='ERROR'):
+            reader = TranslationModuleReader(self.env.cr, modules=['builtin_telephony'])
         missing = sorted({source for module, _type, _name, _res_id, source, _value, _comments
                           in reader if module == 'builtin_telephony'} - template)
         self.assertFalse(missing, f"i18n/builtin_telephony.pot lacks {len(missing)} term(s) of the "
