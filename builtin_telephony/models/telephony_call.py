@@ -88,8 +88,12 @@ class TelephonyCall(models.Model):
     from_number = fields.Char("From", readonly=True, index=True)
     to_number = fields.Char("To", readonly=True, index=True)
     # How a person reads them (I6): international format; the data and searches keep E.164.
-    from_number_display = fields.Char("From (formatted)", compute='_compute_numbers_display')
-    to_number_display = fields.Char("To (formatted)", compute='_compute_numbers_display')
+    # Stored: formatting a number (phonenumbers) costs more than reading it, and every page of
+    # the call history shows two per row (bench/bench_call_history.py).
+    from_number_display = fields.Char("From (formatted)", compute='_compute_numbers_display',
+                                      store=True, precompute=True)
+    to_number_display = fields.Char("To (formatted)", compute='_compute_numbers_display',
+                                    store=True, precompute=True)
     number_id = fields.Many2one('telephony.number', string="Our number", readonly=True,
                                 ondelete='set null', index='btree_not_null')
     company_id = fields.Many2one('res.company', required=True, index=True, readonly=True,
@@ -354,8 +358,8 @@ class TelephonyCall(models.Model):
                 'user': call.user_id.sudo().name or '',
                 'from_number': call.from_number or '',
                 'to_number': call.to_number or '',
-                'from_number_display': format_international(call.from_number),
-                'to_number_display': format_international(call.to_number),
+                'from_number_display': call.from_number_display or '',
+                'to_number_display': call.to_number_display or '',
                 'duration': call.duration,
                 'recording_duration': call.recording_duration,
                 'credits': call.credits,
