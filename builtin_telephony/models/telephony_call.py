@@ -867,9 +867,10 @@ class TelephonyCall(models.Model):
         record = call.lead_id or call.partner_id or call
         summary = self.env._("Call back %(number)s", number=call.from_number or '?')
         note = call._callback_note()
+        # The "Call back" type a missed call leaves: one kind of call-back to do, in one list.
         for user in users:
-            record.activity_schedule('mail.mail_activity_data_call', user_id=user.id,
-                                     summary=summary, note=note)
+            record.activity_schedule('builtin_telephony.mail_activity_type_call_back',
+                                     user_id=user.id, summary=summary, note=note)
 
     def _callback_note(self):
         self.ensure_one()

@@ -103,6 +103,8 @@ class TestQueuePositionAndCallback(HttpCase, FlowCase):
         self.assertEqual(len(activities), 1)
         self.assertEqual(activities.user_id, self.alice.user_id, "the state's user calls back")
         self.assertEqual(activities.summary, 'Call back %s' % CALLER)
+        self.assertEqual(activities.activity_type_id,
+                         self.env.ref('builtin_telephony.mail_activity_type_call_back'))
         self.assertIn(CALLER, str(activities.note))
         self.assertIn('Carla wants a quote', str(activities.note))
         # The end of the call keeps its own status.
