@@ -253,6 +253,27 @@ test("pages of 50 calls; a new filter starts from the first page", async () => {
     ]);
 });
 
+test("answers that cross: only the answer to the last filters is shown", async () => {
+    const slow = new Deferred();
+    serveHistory(async ({ call_type }) => {
+        if (call_type === "missed") {
+            await slow;
+        }
+        const type = call_type || "incoming";
+        return history({ records: [call(1, { call_type: type, call_type_label: type })] });
+    });
+    await mountTab();
+    await contains("select.o_telephony_history_type").select("missed");
+    await contains("select.o_telephony_history_type").select("outgoing");
+    expect(".o_telephony_history_row").toHaveAttribute("data-call-type", "outgoing");
+    // The missed calls' answer comes last: it is out of date.
+    slow.resolve();
+    await animationFrame();
+    expect(".o_telephony_history_row").toHaveAttribute("data-call-type", "outgoing");
+    expect("select.o_telephony_history_type").toHaveValue("outgoing");
+    expect.verifySteps([filters(), filters({ call_type: "missed" }), filters({ call_type: "outgoing" })]);
+});
+
 // -- Playing a recording -----------------------------------------------------------------------
 
 test("the play button plays the call's recording through the access-checked route", async () => {

@@ -1,7 +1,7 @@
 import { defineMailModels } from "@mail/../tests/mail_test_helpers";
 import { describe, expect, test } from "@odoo/hoot";
 import { queryAll, queryOne } from "@odoo/hoot-dom";
-import { animationFrame } from "@odoo/hoot-mock";
+import { Deferred, animationFrame } from "@odoo/hoot-mock";
 import {
     contains,
     defineModels,
@@ -44,9 +44,10 @@ const ANSWERS = {
     },
 };
 
-function serveAnalytics() {
-    onRpc("telephony.account", "get_credit_analytics", ({ args, kwargs }) => {
+function serveAnalytics({ slow = {} } = {}) {
+    onRpc("telephony.account", "get_credit_analytics", async ({ args, kwargs }) => {
         expect.step(`get_credit_analytics ${JSON.stringify([args, kwargs.date_from, kwargs.date_to])}`);
+        await slow[args[1]];
         return ANSWERS[args[1]];
     });
 }
@@ -122,6 +123,23 @@ test("a custom range is asked for once both its dates are chosen; months for a l
     expect.verifySteps([`get_credit_analytics [[[1],"custom"],"2025-11-01","2026-10-31"]`]);
     expect(".o_telephony_credit_analytics .alert-warning").toHaveCount(0);
     expect(chart().data.labels).toEqual(["Nov 2025", "Dec 2025"]);
+});
+
+test("answers that cross: only the last period's figures are shown", async () => {
+    const slow = new Deferred();
+    serveAnalytics({ slow: { last_quarter: slow } });
+    await mountPlanDetails();
+    await contains("select.o_telephony_period").select("last_quarter");
+    await contains("select.o_telephony_period").select("this_month");
+    slow.resolve();
+    await animationFrame();
+    expect(".o_telephony_purchased").toHaveText("25.00");
+    expect(chart().data.labels).toEqual(["1 Nov", "2 Nov"]);
+    expect.verifySteps([
+        `get_credit_analytics [[[1],"this_month"],false,false]`,
+        `get_credit_analytics [[[1],"last_quarter"],false,false]`,
+        `get_credit_analytics [[[1],"this_month"],false,false]`,
+    ]);
 });
 
 test("figures in the user's language", async () => {

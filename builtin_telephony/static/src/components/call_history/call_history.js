@@ -2,6 +2,7 @@
 import { Component, onWillStart, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
+import { KeepLast } from "@web/core/utils/concurrency";
 import { formatFloat } from "@web/core/utils/numbers";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
@@ -32,6 +33,7 @@ export class CallHistory extends Component {
     setup() {
         this.orm = useService("orm");
         this.notification = useService("notification");
+        this.keepLast = new KeepLast();
         this.callTypes = [
             ["", _t("All calls")],
             ["incoming", _t("Incoming")],
@@ -64,9 +66,11 @@ export class CallHistory extends Component {
         const { callType, userId, period, dateFrom, dateTo, offset } = this.state;
         this.state.error = periodError(period, dateFrom, dateTo);
         if (this.state.error) {
+            this.keepLast.add(Promise.resolve()); // an answer still on its way is out of date
             return;
         }
-        this.state.history = await this.orm.call("telephony.call", "get_call_history", [], {
+        // Only the answer to the last filters is shown, whatever order the answers come in.
+        this.state.history = await this.keepLast.add(this.orm.call("telephony.call", "get_call_history", [], {
             call_type: callType || false,
             user_id: userId ? parseInt(userId) : false,
             period: period || false,
@@ -74,7 +78,7 @@ export class CallHistory extends Component {
             date_to: dateTo || false,
             offset,
             limit: PAGE_SIZE,
-        });
+        }));
     }
 
     async onFilter(field, ev) {

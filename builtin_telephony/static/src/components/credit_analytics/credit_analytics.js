@@ -3,6 +3,7 @@ import { Component, onMounted, onWillStart, onWillUnmount, useRef, useState } fr
 import { _t } from "@web/core/l10n/translation";
 import { loadBundle } from "@web/core/assets";
 import { deserializeDate } from "@web/core/l10n/dates";
+import { KeepLast } from "@web/core/utils/concurrency";
 import { formatFloat } from "@web/core/utils/numbers";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
@@ -20,6 +21,7 @@ export class CreditAnalytics extends Component {
 
     setup() {
         this.orm = useService("orm");
+        this.keepLast = new KeepLast();
         this.canvasRef = useRef("canvas");
         this.periods = periodPresets();
         this.state = useState({
@@ -42,13 +44,17 @@ export class CreditAnalytics extends Component {
         const { period, dateFrom, dateTo } = this.state;
         this.state.error = periodError(period, dateFrom, dateTo);
         if (this.state.error) {
+            this.keepLast.add(Promise.resolve()); // an answer still on its way is out of date
             return;
         }
-        this.state.figures = await this.orm.call(
-            "telephony.account",
-            "get_credit_analytics",
-            [[this.props.record.resId], period],
-            { date_from: dateFrom || false, date_to: dateTo || false }
+        // Only the answer to the last period is shown, whatever order the answers come in.
+        this.state.figures = await this.keepLast.add(
+            this.orm.call(
+                "telephony.account",
+                "get_credit_analytics",
+                [[this.props.record.resId], period],
+                { date_from: dateFrom || false, date_to: dateTo || false }
+            )
         );
     }
 
