@@ -2,6 +2,7 @@ import email.utils
 import hashlib
 import json
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
@@ -21,7 +22,9 @@ from ..tools import call_history, rating, speech, twiml, wallet_periods
 from ..tools.flow import FlowError, runtime
 from ..tools.flow.definition import EMAIL_TO_GROUP, EMAIL_TO_OWNER
 from ..tools.phone import format_international, number_type_of, to_e164
+from ..tools.provider_errors import TelephonyProviderError
 from .flow_context import FlowContext
+from .telephony_recording import CRON_TIME_BUDGET, _testing
 
 _logger = logging.getLogger(__name__)
 
@@ -41,6 +44,9 @@ WEBHOOK_FIELDS = ['status', 'direction', 'company_id', 'flow_version_id', 'user_
                   'queue_state', 'duration', 'provider_sid', 'number_id', 'to_number', 'credits',
                   'start_date', 'reserved_credits', 'from_number', 'partner_id', 'lead_id', 'time_limit',
                   'last_action_key', 'flow_id']
+# Queue hand-offs per search of their job, and how long after a provider failure one is tried again.
+HANDOFF_BATCH = 20
+HANDOFF_RETRY = timedelta(seconds=30)
 # A voicemail's audio larger than this is linked in its e-mail rather than attached.
 VOICEMAIL_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 # A voicemail's e-mail waits this long for its transcription, then goes without it: Twilio may
@@ -147,6 +153,13 @@ class TelephonyCall(models.Model):
     queue_state = fields.Char(readonly=True, copy=False,
                               help="The flow state that put the caller in the queue.")
     queued_date = fields.Datetime(readonly=True, copy=False)
+    handoff_user_id = fields.Many2one(
+        'telephony.user', string="Handed to", readonly=True, copy=False, ondelete='set null',
+        index='btree_not_null',
+        help="A telephony user became free for this waiting caller: the hand-off job takes the "
+             "caller out of the queue to ring them.")
+    next_handoff_date = fields.Datetime(
+        "Next hand-off attempt", readonly=True, copy=False, help="When the hand-off is tried again after the provider failed.")
     # A digest of the last flow action answered: Twilio's retry of it is answered again, not
     # walked again.
     last_action_key = fields.Char(readonly=True, copy=False)
@@ -1156,30 +1169,105 @@ class TelephonyCall(models.Model):
             call._connect_next_caller(account, telephony_user.user_id)
 
     def _connect_next_caller(self, account, user):
-        """``user`` just became free: send the longest-waiting caller of the queues they serve
-        (their own and their groups') to their softphone, through Twilio's Queue API."""
-        telephony_user = self.env['telephony.user'].search(
+        """``user`` just became free: hand them the longest-waiting caller of the queues they
+        serve (their own and their groups').
+
+        Only recorded here, on the waiting call (``handoff_user_id``): the hand-off job takes the
+        caller out of the provider's queue once this request has committed, so that a retried
+        request (Odoo's serialization retries, Twilio's retries) never asks the provider twice.
+        One caller at a time per user.
+        """
+        telephony_user = self.env['telephony.user'].sudo().search(
             [('user_id', '=', user.id), ('company_id', '=', account.company_id.id)], limit=1)
         if not telephony_user or telephony_user.availability != 'available':
             return
         names = [self._queue_name('user', telephony_user.id)] + [
             self._queue_name('group', group.id) for group in telephony_user.group_ids]
-        waiting = self.search([('queue_name', 'in', names),
-                               ('company_id', '=', account.company_id.id)],
-                              order='queued_date, id', limit=1)
-        if not waiting:
+        waiting = self.sudo().search([('queue_name', 'in', names), ('handoff_user_id', '=', False),
+                                      ('company_id', '=', account.company_id.id)],
+                                     order='queued_date, id', limit=1)
+        if not waiting or self.sudo().search_count([('handoff_user_id', '=', telephony_user.id)], limit=1):
             return
-        url = waiting._flow_context(account).url('connect', state=waiting.queue_state,
-                                                 user=telephony_user.id)
+        waiting.write({'handoff_user_id': telephony_user.id, 'next_handoff_date': False})
+        # A trigger is a row: the job sees it once this request has committed.
+        self.env.ref('builtin_telephony.ir_cron_telephony_queue_handoff').sudo()._trigger()
+
+    def _handoff_domain(self):
+        return [('handoff_user_id', '!=', False),
+                '|', ('next_handoff_date', '=', False), ('next_handoff_date', '<=', fields.Datetime.now())]
+
+    @api.model
+    def _cron_hand_off_queued_callers(self):
+        """Take the callers handed to a free user out of the provider's queue, to ring them.
+
+        One hand-off per committed transaction, each locked (``SKIP LOCKED``: any server may
+        run this job, none takes a hand-off another holds). The provider is asked for that very
+        caller (``dequeue_member``), so a hand-off run again after a crash takes nobody else; a
+        caller who left meanwhile is skipped and the user handed the next one; a provider that
+        fails is asked again ``HANDOFF_RETRY`` later, while the caller keeps hearing the music.
+        """
+        commit = not _testing()
+        started, done, seen = time.monotonic(), 0, set()
+        while time.monotonic() - started < CRON_TIME_BUDGET:
+            batch = self.sudo().search(self._handoff_domain() + [('id', 'not in', list(seen))],
+                                       order='queued_date, id', limit=HANDOFF_BATCH)
+            if not batch:
+                break
+            seen.update(batch.ids)
+            for call in batch:
+                if not call._lock_for_handoff():
+                    continue
+                call._hand_off()
+                if commit:
+                    self.env.cr.commit()
+                done += 1
+        self.env['ir.cron']._notify_progress(
+            done=done, remaining=self.sudo().search_count(self._handoff_domain()))
+        next_try = self.sudo().search([('handoff_user_id', '!=', False), ('next_handoff_date', '!=', False)],
+                                      order='next_handoff_date', limit=1).next_handoff_date
+        if next_try:
+            self.env.ref('builtin_telephony.ir_cron_telephony_queue_handoff').sudo()._trigger(next_try)
+
+    def _lock_for_handoff(self):
+        """Take this waiting call's hand-off for this transaction, unless another server has it
+        or it was done meanwhile (False)."""
+        self.ensure_one()
+        self.env.cr.execute(SQL(
+            "SELECT id FROM telephony_call WHERE id = %s AND handoff_user_id IS NOT NULL "
+            "FOR NO KEY UPDATE SKIP LOCKED", self.id))
+        if not self.env.cr.fetchone():
+            return False
+        self.invalidate_recordset()
+        return True
+
+    def _hand_off(self):
+        """Ask the provider to send this waiting caller to the user it was handed to."""
+        self.ensure_one()
+        telephony_user = self.handoff_user_id
+        account = self.env['telephony.account']._get_for_company(self.company_id).sudo()
+        if not self.queue_name or self.end_date:
+            # The caller left meanwhile (hung up, the music ended, asked to be called back):
+            # the user is still free for the next one.
+            self.write({'handoff_user_id': False, 'next_handoff_date': False})
+            self._connect_next_caller(account, telephony_user.user_id)
+            return
+        if telephony_user.availability != 'available' or not telephony_user.user_active:
+            # The user signed out meanwhile: the caller keeps waiting for someone else.
+            self.write({'handoff_user_id': False, 'next_handoff_date': False})
+            return
+        url = self._flow_context(account).url('connect', state=self.queue_state, user=telephony_user.id)
         try:
-            with account._provider() as gateway:
-                call_sid = gateway.dequeue_front(gateway.queue_sid(waiting.queue_name), url)
-        except UserError:
-            _logger.exception("Could not take a caller out of queue %s", waiting.queue_name)
+            gateway = account._get_gateway()
+            dequeued = gateway.dequeue_member(gateway.queue_sid(self.queue_name), self.provider_sid, url)
+        except TelephonyProviderError as error:
+            _logger.warning("Call %s: the provider failed to take it out of queue %s (%s); trying "
+                            "again in %s", self.provider_sid, self.queue_name, error, HANDOFF_RETRY)
+            self.next_handoff_date = fields.Datetime.now() + HANDOFF_RETRY
             return
-        # Twilio answers with the caller it took, the front of that queue.
-        dequeued = self._find_call(account, call_sid) if call_sid else waiting
-        dequeued._leave_queue()
+        self.write({'handoff_user_id': False, 'next_handoff_date': False, 'queue_name': False})
+        if not dequeued:
+            # The provider no longer had the caller in its queue: they left; the next one.
+            self._connect_next_caller(account, telephony_user.user_id)
 
     # ------------------------------------------------------------------------------------------
     # Outgoing calls (the softphone's TwiML App)

@@ -276,7 +276,7 @@ class TelephonySandboxCall(models.Model):
                 self._dial(verb, verbs)
                 return
             elif tag == 'Enqueue':
-                # The sandbox's queues are the Odoo layer's (see SandboxGateway.dequeue_front):
+                # The sandbox's queues are the Odoo layer's (see SandboxGateway.dequeue_member):
                 # the caller hears the wait music until it ends.
                 wait = self._request(verb.get('waitUrl'), QueueSid=new_sid('QU'), QueuePosition=1,
                                      QueueTime=0, AvgQueueTime=0, CurrentQueueSize=1, MaxQueueSize=100)

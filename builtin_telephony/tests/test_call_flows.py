@@ -202,7 +202,9 @@ class TestCallFlows(HttpCase, FlowCase):
         second.press('1')
         self.assertEqual(second.waiting[0], 'queue')
         first.end_talk(60)
-        # The agent's leg ended: the waiting caller was taken out of the queue to ring Alice.
+        # The agent's leg ended: the hand-off job takes the waiting caller out of the queue to
+        # ring Alice.
+        self.driver.hand_off_queued_callers()
         self.assertEqual(second.waiting[0], 'dial')
         self.assertEqual(second.ringing(), [self.alice.client_identity])
         self.assertIn(('sales', 'dequeued'), self.events(second))
@@ -220,7 +222,8 @@ class TestCallFlows(HttpCase, FlowCase):
         self.assertEqual(record.status, 'missed')
         self.assertFalse(record.queue_name, "the caller no longer counts in the queue")
         first.end_talk(30)
-        self.assertEqual(self.driver.redirects, [])
+        self.driver.hand_off_queued_callers()
+        self.assertEqual(self.driver.dequeued, [])
         self.assertNotIn(('sales', 'dequeued'), self.events(call))
 
     def test_queue_overflow_is_busy(self):

@@ -3,12 +3,15 @@ drives them (tests/twilio_driver.py)."""
 import json
 import time
 import xml.etree.ElementTree as ET
-from unittest.mock import patch
+from datetime import timedelta
+from unittest.mock import Mock, patch
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import file_open, mute_logger
 
+from ..tools.provider_errors import NO_ANSWER, TelephonyProviderError
 from .test_flow_definition import FlowCase
 from .twilio_driver import TwilioDriver
 
@@ -374,3 +377,109 @@ class TestFlowAudio(WebhookCase):
         self.assertEqual(self.url_open(url).status_code, 404)
         call = self.driver.incoming_call(CALLER, self.number.phone_number)
         self.assertNotIn('play', [kind for kind, _text in call.heard])
+
+
+@tagged('post_install', '-at_install')
+class TestQueueHandOff(WebhookCase):
+    """Item 2: the provider is asked to take a waiting caller out of the queue by a job, after
+    the webhook that freed the user has committed: once, whatever is retried."""
+
+    def setUp(self):
+        super().setUp()
+        gateway_patch = patch.object(type(self.env['telephony.account']), '_get_gateway',
+                                     lambda account: self.driver.gateway())
+        gateway_patch.start()
+        self.addCleanup(gateway_patch.stop)
+
+    def _alice_talks_while_callers_wait(self, waiting=1):
+        first = self.driver.incoming_call('+14155550111', self.number.phone_number)
+        first.press('1')
+        first.answer(self.alice.client_identity)
+        callers = []
+        for index in range(waiting):
+            caller = self.driver.incoming_call(f'+1415555013{index}', self.number.phone_number)
+            caller.press('1')
+            self.assertEqual(caller.waiting[0], 'queue')
+            callers.append(caller)
+        return first, callers
+
+    def test_a_retried_webhook_asks_the_provider_once(self):
+        first, [second] = self._alice_talks_while_callers_wait()
+        Call = type(self.env['telephony.call'])
+        original = Call._connect_next_caller
+        conflicts = []
+
+        def conflict_once(calls, account, user):
+            original(calls, account, user)
+            if not conflicts:
+                conflicts.append(user)
+                # Another worker updated the same rows: Odoo rolls back and runs the request again.
+                calls.env.cr.execute("DO $$ BEGIN RAISE EXCEPTION 'could not serialize access' "
+                                     "USING ERRCODE = 'serialization_failure'; END $$")
+        with patch.object(Call, '_connect_next_caller', conflict_once), \
+                mute_logger('odoo.service.model', 'odoo.addons.builtin_telephony'):
+            first.end_talk(60)
+        self.assertTrue(conflicts, "a request that freed Alice was retried")
+        self.assertEqual(self.driver.dequeued, [], "nothing asked of the provider inside a webhook")
+        self.assertEqual(self.record(second).handoff_user_id, self.alice)
+        # Twilio delivers the end of the agent's leg and of the call once more.
+        first.leg_status(self.alice.client_identity, 'completed', CallDuration=60)
+        first.end('completed')
+        self.driver.hand_off_queued_callers()
+        self.driver.hand_off_queued_callers()
+        self.assertEqual(self.driver.dequeued, [second.sid])
+        self.assertEqual(second.ringing(), [self.alice.client_identity])
+        record = self.record(second)
+        self.assertFalse(record.handoff_user_id or record.queue_name)
+        self.assertIn(('sales', 'dequeued'), [(step.state_ref, step.event) for step in record.step_ids])
+
+    def test_a_caller_who_left_is_skipped_for_the_next_one(self):
+        first, [second, third] = self._alice_talks_while_callers_wait(2)
+        first.end_talk(60)
+        self.assertEqual(self.record(second).handoff_user_id, self.alice)
+        second.hang_up()  # before the job ran
+        self.driver.hand_off_queued_callers()
+        self.assertEqual(self.driver.dequeued, [third.sid])
+        self.assertEqual(third.ringing(), [self.alice.client_identity])
+        self.assertFalse(self.record(second).handoff_user_id)
+
+    def test_a_caller_gone_at_the_provider_is_not_replaced_by_another(self):
+        """The hand-off names its caller: run again (a crash before its commit), or for a caller
+        Twilio no longer has, it takes nobody else out of the queue."""
+        first, [second, third] = self._alice_talks_while_callers_wait(2)
+        first.end_talk(60)
+        self.driver.leave_queue(second)  # gone at Twilio; its callbacks are not in yet
+        self.driver.hand_off_queued_callers()
+        self.assertEqual(self.driver.dequeued, [third.sid])
+        self.assertFalse(self.record(second).queue_name)
+
+    def test_the_provider_failing_is_retried(self):
+        first, [second] = self._alice_talks_while_callers_wait()
+        first.end_talk(60)
+        failing = self.driver.gateway()
+        failing.dequeue_member = Mock(side_effect=TelephonyProviderError(NO_ANSWER))
+        with patch.object(type(self.env['telephony.account']), '_get_gateway', lambda account: failing), \
+                mute_logger('odoo.addons.builtin_telephony.models.telephony_call'):
+            self.driver.hand_off_queued_callers()
+        failing.dequeue_member.assert_called_once()
+        record = self.record(second)
+        self.assertEqual(record.handoff_user_id, self.alice)
+        self.assertTrue(record.next_handoff_date)
+        self.assertEqual(second.waiting[0], 'queue', "the caller keeps hearing the music")
+        self.driver.hand_off_queued_callers()  # not due yet
+        self.assertEqual(self.driver.dequeued, [])
+        self.assertGreater(record.next_handoff_date, fields.Datetime.now())
+        record.next_handoff_date -= timedelta(minutes=1)  # time passes
+        self.driver.hand_off_queued_callers()
+        self.assertEqual(self.driver.dequeued, [second.sid])
+        self.assertEqual(second.ringing(), [self.alice.client_identity])
+
+    def test_a_user_who_signed_out_meanwhile_is_not_rung(self):
+        first, [second] = self._alice_talks_while_callers_wait()
+        first.end_talk(60)
+        self.alice.availability = 'offline'
+        self.driver.hand_off_queued_callers()
+        self.assertEqual(self.driver.dequeued, [])
+        record = self.record(second)
+        self.assertFalse(record.handoff_user_id)
+        self.assertTrue(record.queue_name, "still waiting for someone else")

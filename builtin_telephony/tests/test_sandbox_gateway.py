@@ -189,7 +189,7 @@ class TestSandboxGateway(BaseCase):
         self.assertTrue(re.fullmatch(r'QU[0-9a-f]{32}', sales))
         self.assertEqual(self.gateway.queue_sid('Sales'), sales)
         self.assertNotEqual(self.gateway.queue_sid('Support'), sales)
-        self.assertIsNone(self.gateway.dequeue_front(sales, f'{ODOO}/dequeue'))
+        self.assertIs(self.gateway.dequeue_member(sales, 'CA' + 'a' * 32, f'{ODOO}/connect'), False)
         self.assertIsNone(self.gateway.redirect_call('CA' + 'a' * 32, f'{ODOO}/flow'))
 
     def test_twiml_app(self):

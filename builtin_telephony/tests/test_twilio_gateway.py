@@ -214,14 +214,15 @@ class TestQueuesAndCalls(TwilioGatewayCase):
         self.assertEqual(
             self.http.sent, [('GET', f'{ACCOUNT}/Queues.json'), ('POST', f'{ACCOUNT}/Queues.json')])
 
-    def test_dequeue_front(self):
-        self.assertEqual(self.gateway.dequeue_front(QUEUE_SID, f'{ODOO}/dequeue'), CALL_SID)
+    def test_dequeue_member(self):
+        self.assertIs(self.gateway.dequeue_member(QUEUE_SID, CALL_SID, f'{ODOO}/connect'), True)
         self.assertEqual(
-            self.http.sent, [('POST', f'{ACCOUNT}/Queues/{QUEUE_SID}/Members/Front.json')])
+            self.http.sent, [('POST', f'{ACCOUNT}/Queues/{QUEUE_SID}/Members/{CALL_SID}.json')])
 
-    def test_dequeue_front_of_an_empty_queue(self):
+    def test_dequeue_a_member_no_longer_waiting(self):
+        """The caller hung up, or a retried hand-off already took them: nobody else is taken."""
         self.http.force_status = 404
-        self.assertIsNone(self.gateway.dequeue_front(QUEUE_SID, f'{ODOO}/dequeue'))
+        self.assertIs(self.gateway.dequeue_member(QUEUE_SID, CALL_SID, f'{ODOO}/connect'), False)
 
     def test_redirect_call(self):
         self.assertIsNone(self.gateway.redirect_call(CALL_SID, f'{ODOO}/flow'))

@@ -14,12 +14,13 @@ It behaves as Twilio's voice platform does (https://www.twilio.com/docs/voice/tw
 * ``<Client>`` legs report ``ringing``, ``in-progress`` and their end to their
   ``statusCallback`` with ``ParentCallSid``; recordings report to ``recordingStatusCallback``;
 * its queues are Twilio's: ``<Enqueue>`` fetches ``waitUrl``, and the Queue API's dequeue
-  (the gateway the add-on calls, see :meth:`TwilioDriver.gateway`) sends the front caller to a
+  (the gateway the add-on calls, see :meth:`TwilioDriver.gateway`) sends a waiting caller to a
   URL: as soon as the current request is answered, the driver requests the Enqueue action
   (``QueueResult=redirected``) then that URL for the call.
 
 Nothing of the add-on is called directly: the tests see what a caller hears and what the
-database keeps.
+database keeps. The one exception is the add-on's queue hand-off job, which Odoo's cron runs
+after the webhooks commit: :meth:`TwilioDriver.hand_off_queued_callers` runs it.
 """
 import email.utils
 import hashlib
@@ -60,6 +61,7 @@ class TwilioDriver:
         self.queues = {}            # queue sid → [SimulatedCall], front first
         self.queue_names = {}       # queue sid → friendly name
         self.redirects = []         # (call, url) the Queue API asked for
+        self.dequeued = []          # CallSids taken out of a queue, in order
         self.calls = []
         self.average_queue_time = 0  # AvgQueueTime Twilio reports to waitUrl requests (s)
 
@@ -120,13 +122,15 @@ class TwilioDriver:
                 driver.queues.setdefault(sid, [])
                 return sid
 
-            def dequeue_front(self, queue_sid, url):
-                waiting = driver.queues.get(queue_sid)
-                if not waiting:
-                    return None
-                call = waiting.pop(0)
+            def dequeue_member(self, queue_sid, call_sid, url):
+                waiting = driver.queues.get(queue_sid) or []
+                call = next((call for call in waiting if call.sid == call_sid), None)
+                if not call:
+                    return False  # Twilio answers 404: not (or no longer) in the queue
+                waiting.remove(call)
+                driver.dequeued.append(call.sid)
                 driver.redirects.append((call, url))
-                return call.sid
+                return True
 
         return QueueGateway(self.account.twilio_account_sid, self.account.twilio_auth_token)
 
@@ -140,6 +144,12 @@ class TwilioDriver:
         for waiting in self.queues.values():
             if call in waiting:
                 waiting.remove(call)
+
+    def hand_off_queued_callers(self):
+        """Run the add-on's queue hand-off job (an ``ir.cron`` that its webhooks trigger, run
+        after they commit, on any server), then follow the dequeues it asked for."""
+        self.case.env['telephony.call']._cron_hand_off_queued_callers()
+        self.deliver_redirects()
 
     def deliver_redirects(self):
         """Twilio redirects dequeued callers once the REST request that asked for it is over."""

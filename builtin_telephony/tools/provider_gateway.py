@@ -67,8 +67,9 @@ class ProviderGateway(ABC):
         """The sid of the queue named ``friendly_name``, created when missing."""
 
     @abstractmethod
-    def dequeue_front(self, queue_sid, url):
-        """Send the longest-waiting caller of the queue to ``url``; their CallSid, or None."""
+    def dequeue_member(self, queue_sid, call_sid, url):
+        """Send the caller ``call_sid`` waiting in the queue to ``url``: True, or False when
+        that caller is not in the queue (any more), so that asking twice dequeues once."""
 
     @abstractmethod
     def redirect_call(self, call_sid, url):

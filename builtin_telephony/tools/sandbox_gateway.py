@@ -172,9 +172,9 @@ class SandboxGateway(ProviderGateway):
     def queue_sid(self, friendly_name):
         return self._sid('QU', 'queue', friendly_name)
 
-    def dequeue_front(self, queue_sid, url):
-        """Always None: the sandbox's callers wait in the Odoo layer, not here."""
-        return None
+    def dequeue_member(self, queue_sid, call_sid, url):
+        """Always False: the sandbox's callers wait in the Odoo layer, not here."""
+        return False
 
     def redirect_call(self, call_sid, url):
         return None

@@ -189,16 +189,17 @@ class TwilioGateway(ProviderGateway):
                 return queue.sid
         return self._send(lambda: self._account.queues.create(friendly_name=friendly_name)).sid
 
-    def dequeue_front(self, queue_sid, url):
-        """Send the longest-waiting caller of the queue to ``url`` (POST).
+    def dequeue_member(self, queue_sid, call_sid, url):
+        """Send the caller ``call_sid`` waiting in the queue to ``url`` (POST).
 
-        Returns that caller's CallSid, or None when the queue is empty.
+        False when Twilio does not have that caller in the queue (they hung up, were dequeued
+        already): a retried hand-off takes nobody else out of the queue.
         """
         member = self._send(
-            lambda: self._account.queues(queue_sid).members('Front').update(url=url, method='POST'),
+            lambda: self._account.queues(queue_sid).members(call_sid).update(url=url, method='POST'),
             missing_ok=True,
         )
-        return member.call_sid if member else None
+        return member is not None
 
     def redirect_call(self, call_sid, url):
         """Make a live call continue with the TwiML at ``url`` (POST)."""
