@@ -39,6 +39,14 @@ export function periodError(period, dateFrom, dateTo) {
     return "";
 }
 
+/**
+ * The first and last day of a custom range, in order: the user may pick them either way round
+ * (the credit analytics' server orders them; the call history's refuses a reversed range).
+ */
+export function orderedRange(dateFrom, dateTo) {
+    return dateFrom && dateTo && dateFrom > dateTo ? [dateTo, dateFrom] : [dateFrom, dateTo];
+}
+
 /** A day the server sent (`YYYY-MM-DD`) as the user's language writes dates. */
 export function formatDay(value) {
     return value ? formatDate(deserializeDate(value)) : "";

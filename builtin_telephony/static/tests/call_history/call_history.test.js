@@ -218,6 +218,12 @@ test("a custom range is asked for once both its dates are chosen", async () => {
     expect.verifySteps([filters({ period: "custom", date_from: "2026-02-01", date_to: "2026-02-28" })]);
     expect(".alert-warning").toHaveCount(0);
     expect(".o_telephony_history_range").toHaveText("02/01/2026 – 02/28/2026");
+    // Picked the other way round: the same range (the server would refuse a reversed one).
+    await setDate("input.o_telephony_history_from", "2026-03-31");
+    expect.verifySteps([filters({ period: "custom", date_from: "2026-02-28", date_to: "2026-03-31" })]);
+    expect(".alert-warning").toHaveCount(0);
+    await setDate("input.o_telephony_history_from", "2026-02-01");
+    expect.verifySteps([filters({ period: "custom", date_from: "2026-02-01", date_to: "2026-02-28" })]);
     // A preset wins over the dates (the server ignores them then); they are kept for the next
     // custom range.
     await contains("select.o_telephony_history_period").select("this_month");

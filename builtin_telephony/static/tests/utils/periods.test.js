@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, test } from "@odoo/hoot";
 import { patchTranslations } from "@web/../tests/web_test_helpers";
 
-import { PERIODS, periodError, periodPresets } from "@builtin_telephony/utils/periods";
+import { orderedRange, PERIODS, periodError, periodPresets } from "@builtin_telephony/utils/periods";
 
 describe.current.tags("headless");
 
@@ -29,4 +29,12 @@ test("a custom range needs both its dates; a preset needs none", () => {
     for (const period of ["", "this_week", "last_quarter"]) {
         expect(periodError(period, "", "")).toBe("");
     }
+});
+
+test("a custom range picked either way round is the same range", () => {
+    expect(orderedRange("2026-11-01", "2026-11-30")).toEqual(["2026-11-01", "2026-11-30"]);
+    expect(orderedRange("2026-11-30", "2026-11-01")).toEqual(["2026-11-01", "2026-11-30"]);
+    expect(orderedRange("2026-12-31", "2027-01-01")).toEqual(["2026-12-31", "2027-01-01"]);
+    expect(orderedRange("2026-11-05", "2026-11-05")).toEqual(["2026-11-05", "2026-11-05"]);
+    expect(orderedRange("2026-11-30", "")).toEqual(["2026-11-30", ""]);
 });

@@ -7,7 +7,7 @@ import { formatFloat } from "@web/core/utils/numbers";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
-import { formatDay, periodError, periodPresets } from "@builtin_telephony/utils/periods";
+import { formatDay, orderedRange, periodError, periodPresets } from "@builtin_telephony/utils/periods";
 
 const PAGE_SIZE = 50;
 
@@ -63,7 +63,8 @@ export class CallHistory extends Component {
     }
 
     async load() {
-        const { callType, userId, period, dateFrom, dateTo, offset } = this.state;
+        const { callType, userId, period, offset } = this.state;
+        const [dateFrom, dateTo] = orderedRange(this.state.dateFrom, this.state.dateTo);
         this.state.error = periodError(period, dateFrom, dateTo);
         if (this.state.error) {
             this.keepLast.add(Promise.resolve()); // an answer still on its way is out of date
