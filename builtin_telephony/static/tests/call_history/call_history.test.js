@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, test } from "@odoo/hoot";
 import { queryAll, queryAllTexts, queryFirst, queryOne } from "@odoo/hoot-dom";
-import { Deferred, animationFrame } from "@odoo/hoot-mock";
+import { Deferred, animationFrame, mockTimeZone } from "@odoo/hoot-mock";
 import {
     contains,
     defineModels,
@@ -141,6 +141,14 @@ test("lists the calls, with the owners of the telephony users to filter on", asy
     expect(queryAll(".o_telephony_history_play", { root: missed })).toHaveLength(0);
     expect(".o_telephony_history_pager").toHaveText("1-2 / 2");
     expect(".o_telephony_history_range").toHaveCount(0);
+});
+
+test("a call's date and time are the user's (the server sends UTC)", async () => {
+    mockTimeZone(+1);
+    serveHistory(() => history({ records: [call(1, { start_date: "2026-11-30 23:30:00" })] }));
+    await mountTab();
+    expect.verifySteps([filters()]);
+    expect(".o_telephony_history_row td:first").toHaveText("12/01/2026 00:30:00");
 });
 
 test("an empty selection says so", async () => {
