@@ -3,6 +3,7 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
+from odoo.tools.misc import formatLang
 
 _logger = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ class PaymentTransaction(models.Model):
                     account._add_credits(
                         tx.telephony_credits, tx.reference, kind=tx.telephony_kind,
                         payment_transaction_id=tx.id, user_id=tx.create_uid.id,
-                        description=_("Paid %(amount)s %(currency)s", amount=tx.amount,
+                        description=_("Paid %(amount)s %(currency)s",
+                                      amount=formatLang(self.env, tx.amount, digits=tx.currency_id.decimal_places),
                                       currency=tx.currency_id.name))
                 elif tx.state in ('error', 'cancel') and tx.telephony_kind == 'auto_recharge':
                     account._notify_auto_recharge_failure(
@@ -89,7 +91,8 @@ class PaymentTransaction(models.Model):
         self.env['telephony.wallet.transaction']._record(
             account, source.telephony_kind or 'purchase', -credits, self.reference,
             payment_transaction_id=self.id, user_id=self.create_uid.id,
-            description=_("Refunded %(amount)s %(currency)s of %(reference)s", amount=abs(self.amount),
+            description=_("Refunded %(amount)s %(currency)s of %(reference)s",
+                          amount=formatLang(self.env, abs(self.amount), digits=self.currency_id.decimal_places),
                           currency=self.currency_id.name, reference=source.reference))
         _logger.info("Telephony account %s: %s credits taken back for refund %s of %s",
                      account.id, credits, self.reference, source.reference)

@@ -14,6 +14,7 @@ import pytz
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
+from odoo.tools.misc import formatLang
 
 from .. import const
 from ..tools import rating
@@ -229,8 +230,8 @@ class TelephonyAccount(models.Model):
             account.next_charge_date = date
             account.next_charge_credits = sum(charged.mapped('monthly_price'))
             account.next_charge_summary = _(
-                "%(credits).2f credits on %(date)s for %(numbers)s",
-                credits=account.next_charge_credits,
+                "%(credits)s credits on %(date)s for %(numbers)s",
+                credits=formatLang(self.env, account.next_charge_credits),
                 date=format_date(account.env, date),
                 numbers=", ".join(charged.mapped('display_name')))
 
@@ -302,9 +303,10 @@ class TelephonyAccount(models.Model):
                     raise ValidationError(_("Enter a number."))
             if not 0 <= account.auto_recharge_min <= MAX_AUTO_RECHARGE_MIN:
                 raise ValidationError(_("Recharge below a balance between 0 and %s credits.",
-                                        MAX_AUTO_RECHARGE_MIN))
+                                        formatLang(self.env, MAX_AUTO_RECHARGE_MIN, digits=0)))
             if account.auto_recharge and not 1 <= account.auto_recharge_amount <= MAX_AUTO_RECHARGE_AMOUNT:
-                raise ValidationError(_("Recharge between 1 and %s credits at a time.", MAX_AUTO_RECHARGE_AMOUNT))
+                raise ValidationError(_("Recharge between 1 and %s credits at a time.",
+                                        formatLang(self.env, MAX_AUTO_RECHARGE_AMOUNT, digits=0)))
             token = account.auto_recharge_token_id
             if token and token.partner_id != account.company_id.partner_id:
                 raise ValidationError(_(
@@ -446,9 +448,11 @@ class TelephonyAccount(models.Model):
             pending = Payment.search(Payment._telephony_pending_domain(account), order='id') if account.id else Payment
             account.pending_purchase_count = len(pending)
             account.pending_purchase_summary = "\n".join(_(
-                "%(date)s: %(credits).2f credits, %(amount)s %(currency)s (%(state)s, %(reference)s)",
+                "%(date)s: %(credits)s credits, %(amount)s %(currency)s (%(state)s, %(reference)s)",
                 date=fields.Datetime.to_string(fields.Datetime.context_timestamp(account, tx.create_date))[:16],
-                credits=tx.telephony_credits, amount=tx.amount, currency=tx.currency_id.name,
+                credits=formatLang(self.env, tx.telephony_credits),
+                amount=formatLang(self.env, tx.amount, digits=tx.currency_id.decimal_places),
+                currency=tx.currency_id.name,
                 state=dict(tx._fields['state']._description_selection(self.env))[tx.state],
                 reference=tx.reference) for tx in pending) or False
 
@@ -677,7 +681,8 @@ class TelephonyAccount(models.Model):
             raise AccessError(_("Only telephony administrators can add credits by hand."))
         if isinstance(credits, bool) or not isinstance(credits, (int, float)) or not math.isfinite(credits) \
                 or not 0 < credits <= MAX_ADJUSTMENT:
-            raise UserError(_("Enter a number of credits between 0 and %s to add.", MAX_ADJUSTMENT))
+            raise UserError(_("Enter a number of credits between 0 and %s to add.",
+                              formatLang(self.env, MAX_ADJUSTMENT, digits=0)))
         if not isinstance(reference, str) or not reference.strip() or len(reference) > 200:
             raise UserError(_("Give the top-up a reference (at most 200 characters): it makes a "
                               "retried top-up harmless."))
@@ -936,8 +941,9 @@ class TelephonyAccount(models.Model):
         account.auto_recharge_notified_reference = reference
         account.message_post(
             subject=_("Auto-recharge failed"),
-            body=_("%(credits).2f credits could not be bought (%(reason)s). It will not be tried "
-                   "again until credits are added.", credits=account.auto_recharge_amount,
+            body=_("%(credits)s credits could not be bought (%(reason)s). It will not be tried "
+                   "again until credits are added.",
+                   credits=formatLang(self.env, account.auto_recharge_amount),
                    reason=reason),
             partner_ids=account._telephony_admins().partner_id.ids,
             message_type='notification', subtype_xmlid='mail.mt_comment')
@@ -1048,10 +1054,11 @@ class TelephonyAccount(models.Model):
         if user:
             return _("You have reached your daily limit of %(limit)s credits for outgoing calls. "
                      "A telephony administrator (%(admins)s) can raise it on your telephony user.",
-                     limit=limit, admins=self._admin_names())
+                     limit=formatLang(self.env, limit), admins=self._admin_names())
         return _("Your company has reached its daily limit of %(limit)s credits for outgoing "
                  "calls. A telephony administrator (%(admins)s) can raise it on the Built-in "
-                 "Telephony page, Plan details tab.", limit=limit, admins=self._admin_names())
+                 "Telephony page, Plan details tab.", limit=formatLang(self.env, limit),
+                 admins=self._admin_names())
 
     def _check_spend_levels(self, telephony_user=None):
         """After an outgoing call was charged: tell the administrators when a daily limit is
@@ -1086,9 +1093,10 @@ class TelephonyAccount(models.Model):
             consequence = _("Calls are cut when they would pass it.")
         account.message_post(
             subject=subject,
-            body=_("%(spent).2f of %(limit).2f credits spent on outgoing calls today (%(day)s). "
+            body=_("%(spent)s of %(limit)s credits spent on outgoing calls today (%(day)s). "
                    "%(consequence)s The limit can be raised %(where)s.",
-                   spent=spent, limit=limit, day=day, consequence=consequence, where=where),
+                   spent=formatLang(self.env, spent), limit=formatLang(self.env, limit), day=day,
+                   consequence=consequence, where=where),
             partner_ids=account._telephony_admins().partner_id.ids,
             message_type='notification', subtype_xmlid='mail.mt_comment')
 
@@ -1101,9 +1109,9 @@ class TelephonyAccount(models.Model):
         admins = account._telephony_admins()
         account.message_post(
             subject=_("Telephony credits have run out"),
-            body=_("Calls that cost credits are refused: %(balance).2f credits are left. Buy credits "
+            body=_("Calls that cost credits are refused: %(balance)s credits are left. Buy credits "
                    "on the Plan details tab of Built-in Telephony, or turn on auto-recharge.",
-                   balance=account._get_balance()),
+                   balance=formatLang(self.env, account._get_balance())),
             partner_ids=admins.partner_id.ids,
             message_type='notification', subtype_xmlid='mail.mt_comment')
     # ------------------------------------------------------------------------------------------
@@ -1155,7 +1163,7 @@ class TelephonyAccount(models.Model):
             body=_("New recordings are not stored: the %(limit)s minutes of the storage plan are "
                    "used. Choose a larger plan (Change storage plan in the page's actions menu) "
                    "or a shorter retention on the Plan details tab of Built-in Telephony.",
-                   limit=STORAGE_PLAN_MINUTES[account.storage_plan]),
+                   limit=formatLang(self.env, STORAGE_PLAN_MINUTES[account.storage_plan], digits=0)),
             partner_ids=account._telephony_admins().partner_id.ids,
             message_type='notification', subtype_xmlid='mail.mt_comment')
 
@@ -1194,13 +1202,13 @@ class TelephonyAccount(models.Model):
         available = self._get_balance() + self.overdraft_limit
         reason = False
         if used > limit:
-            reason = _("%(used).0f minutes of recordings are stored, more than the %(limit)s "
+            reason = _("%(used)s minutes of recordings are stored, more than the %(limit)s "
                        "minutes of this plan. Delete recordings or keep a larger plan.",
-                       used=used, limit=limit)
+                       used=formatLang(self.env, used, digits=0), limit=formatLang(self.env, limit, digits=0))
         elif due > available + 1e-9:
-            reason = _("This plan costs %(due).2f credits now and %(available).2f credits are "
+            reason = _("This plan costs %(due)s credits now and %(available)s credits are "
                        "available. Buy credits on the Plan details tab, then change the plan.",
-                       due=due, available=max(available, 0.0))
+                       due=formatLang(self.env, due), available=formatLang(self.env, max(available, 0.0)))
         return {
             'plan': plan,
             'plan_label': dict(self._fields['storage_plan']._description_selection(self.env))[plan],
@@ -1245,8 +1253,8 @@ class TelephonyAccount(models.Model):
             account._rearm_storage_full_notice()
         if plan != previous:
             account.message_post(body=_(
-                "Recording storage plan changed to %(plan)s (%(charged).2f credits charged now).",
-                plan=summary['plan_label'], charged=charged))
+                "Recording storage plan changed to %(plan)s (%(charged)s credits charged now).",
+                plan=summary['plan_label'], charged=formatLang(self.env, charged)))
         return {'plan': plan, 'charged': charged,
                 'storage_limit_minutes': STORAGE_PLAN_MINUTES[plan]}
 

@@ -4,6 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import formatLang
 
 from .. import const
 from ..tools.phone import format_international
@@ -121,8 +122,9 @@ class TelephonyNumber(models.Model):
             except TelephonyProviderError:
                 _logger.exception("Could not release %s after a failed purchase", phone_number)
             raise
-        account.message_post(body=_("Phone number %(number)s bought (%(price).2f credits per month).",
-                                    number=number.display_name, price=number.monthly_price))
+        account.message_post(body=_("Phone number %(number)s bought (%(price)s credits per month).",
+                                    number=number.display_name,
+                                    price=formatLang(self.env, number.monthly_price)))
         return number
 
     @api.model
@@ -146,9 +148,10 @@ class TelephonyNumber(models.Model):
         available = account._get_balance() + account.overdraft_limit
         if price > available + 1e-9:
             raise UserError(_(
-                "This number costs %(price).2f credits for its first month, and %(available).2f "
+                "This number costs %(price)s credits for its first month, and %(available)s "
                 "credits are available. Buy credits on the Plan details tab, then buy the number.",
-                price=price, available=max(available, 0.0)))
+                price=formatLang(self.env, price),
+                available=formatLang(self.env, max(available, 0.0))))
         return True
 
     # ------------------------------------------------------------------------------------------

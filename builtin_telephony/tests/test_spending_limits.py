@@ -101,7 +101,7 @@ class TestSpendingLimits(HttpCase, FlowCase):
         refused = self.call_out(self.bob)
         self.assertTrue(refused.ended)
         self.assertEqual(refused.said, [
-            'Your company has reached its daily limit of 0.2 credits for outgoing calls. A '
+            'Your company has reached its daily limit of 0.20 credits for outgoing calls. A '
             'telephony administrator (Administrator, Tess Admin) can raise it on the Built-in '
             'Telephony page, Plan details tab.'])
         self.assertEqual(self.record(refused).step_ids.mapped('event'), ['spend_limit'])

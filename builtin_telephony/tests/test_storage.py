@@ -53,7 +53,7 @@ class TestStoragePlans(RecordingFixtures, TelephonyCase):
         self.assertEqual(self.admin_account.set_storage_plan('50k')['charged'], 0.0, "already paid this month")
         self.assertAlmostEqual(self.account.balance, balance)
         self._recording(2000 * 60, with_audio=False)
-        with self.assertRaisesRegex(UserError, "2000 minutes of recordings are stored, more than the 1000 minutes"):
+        with self.assertRaisesRegex(UserError, "2,000 minutes of recordings are stored, more than the 1,000 minutes"):
             self.admin_account.set_storage_plan('free')
         self.assertEqual(self.account.storage_plan, '50k')
         with self.assertRaisesRegex(UserError, "Unknown storage plan 2m"):

@@ -6,6 +6,7 @@ from werkzeug.urls import url_encode
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import consteq, hmac as hmac_tool
+from odoo.tools.misc import formatLang
 
 MAX_CREDITS_PER_PURCHASE = 100_000
 
@@ -51,7 +52,7 @@ class TelephonyCreditBuy(models.TransientModel):
             raise UserError(_("Enter at least 1 credit to buy."))
         if self.credits > MAX_CREDITS_PER_PURCHASE:
             raise UserError(_("Buy at most %s credits at a time; make several purchases for more.",
-                              MAX_CREDITS_PER_PURCHASE))
+                              formatLang(self.env, MAX_CREDITS_PER_PURCHASE, digits=0)))
 
     def action_pay(self):
         """Pay with the saved payment method, or open the payment page."""
@@ -140,16 +141,18 @@ class TelephonyCreditBuy(models.TransientModel):
                 self.env.cr.commit()
         if tx.state == 'done':
             return self._notify(_("Credits bought"), 'success', _(
-                "%(credits).2f credits were added to your wallet.", credits=tx.telephony_credits))
+                "%(credits)s credits were added to your wallet.",
+                credits=formatLang(self.env, tx.telephony_credits)))
         if tx.state in ('draft', 'pending', 'authorized'):
             return self._notify(_("Payment pending"), 'warning', _(
-                "The payment of %(credits).2f credits is waiting for the payment provider's "
+                "The payment of %(credits)s credits is waiting for the payment provider's "
                 "confirmation: the credits arrive as soon as it is confirmed. It is listed under "
-                "the available credits on the Plan details tab.", credits=tx.telephony_credits))
+                "the available credits on the Plan details tab.",
+                credits=formatLang(self.env, tx.telephony_credits)))
         raise UserError(_(
-            "The payment of %(credits).2f credits did not go through (%(state)s): %(reason)s "
+            "The payment of %(credits)s credits did not go through (%(state)s): %(reason)s "
             "Try another payment method, or leave it empty to pay on the payment page.",
-            credits=self.credits, state=tx._fields['state'].convert_to_export(tx.state, tx),
+            credits=formatLang(self.env, self.credits), state=tx._fields['state'].convert_to_export(tx.state, tx),
             reason=tx.state_message or ''))
 
     def _notify(self, title, kind, message):

@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import formatLang
 
 from ..tools.phone import format_international
 
@@ -186,4 +187,4 @@ class TelephonyNumberBuyLine(models.TransientModel):
             if place:
                 number = '%s (%s)' % (number, place)
             line.display_name = _("%(number)s — %(price)s credits/month",
-                                  number=number, price='%.2f' % line.monthly_price)
+                                  number=number, price=formatLang(self.env, line.monthly_price))

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools.misc import formatLang
 
 from ..models.telephony_account import STORAGE_PLAN_MINUTES, STORAGE_PLAN_PRICES
 
@@ -57,16 +58,15 @@ class TelephonyStoragePlanChange(models.TransientModel):
     def action_confirm(self):
         self.ensure_one()
         result = self.account_id.set_storage_plan(self.storage_plan)
-        # Formatted apart: an f-string among _()'s arguments stops Babel extracting this file.
-        minutes = f"{result['storage_limit_minutes']:,}"
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
             'params': {
                 'type': 'success',
                 'message': self.env._(
-                    "Storage plan changed: %(minutes)s minutes, %(charged).2f credits charged now.",
-                    minutes=minutes, charged=result['charged']),
+                    "Storage plan changed: %(minutes)s minutes, %(charged)s credits charged now.",
+                    minutes=formatLang(self.env, result['storage_limit_minutes'], digits=0),
+                    charged=formatLang(self.env, result['charged'])),
                 'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
         }
