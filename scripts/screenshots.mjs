@@ -45,7 +45,9 @@ for (const [label, name] of Object.entries(tabs)) {
 // A published call flow: draft and published versions side by side.
 await page.locator(".o_notebook .nav-link", { hasText: "Call flows" }).first().click();
 await page.waitForSelector(".o_field_widget[name=flow_ids] .o_data_row", { timeout: 5000 }).catch(() => null);
-const flowRow = page.locator(".o_field_widget[name=flow_ids] .o_data_row").first();
+// The demo's Sales line (every state type), whatever other flows a previous run added.
+const salesLine = () => page.locator(".o_field_widget[name=flow_ids] .o_data_row", { hasText: "Sales line" }).first();
+const flowRow = salesLine();
 if (await flowRow.count()) {
     await flowRow.locator("td.o_data_cell").first().click();
     await page.waitForSelector(".modal .o_form_view, .o_form_view .o_field_widget[name=definition]");
@@ -72,7 +74,7 @@ console.log("docs/screenshots/call_form.png");
 await page.setViewportSize({ width: 1280, height: 800 });
 await page.click(".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_account']");
 await page.locator(".o_notebook .nav-link", { hasText: "Call flows" }).first().click();
-await page.locator(".o_field_widget[name=flow_ids] .o_data_row button.o_telephony_edit_flow").first().click();
+await salesLine().locator("button.o_telephony_edit_flow").click();
 await page.waitForSelector(".o_telephony_flow_builder .o_tfb_card[data-state-id]");
 await page.waitForTimeout(500);
 await page.locator(".o_tfb_card[data-state-id] .o_tfb_card_name").nth(2).click();
@@ -165,8 +167,9 @@ await page.locator(".o_field_widget[name=number_ids] .o_data_row", { hasText: di
 await page.fill(".modal .o_field_widget[name=from_number] input", "+12125550142");
 await page.click(".modal .modal-footer button[name=action_call]");
 await page.waitForSelector(`${panel} .o_telephony_accept`, { timeout: 20000 });
-while (await page.locator(".o_notification_close").count()) {
-    await page.locator(".o_notification_close").first().click();  // notices would hide the softphone
+// Notices would hide the softphone; they may also close by themselves while we click.
+for (let tries = 0; tries < 20 && (await page.locator(".o_notification_close").count()); tries++) {
+    await page.locator(".o_notification_close").first().click({ timeout: 2000 }).catch(() => null);
 }
 await page.waitForTimeout(800);
 await shoot("softphone_ringing");
