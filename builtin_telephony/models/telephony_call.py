@@ -201,6 +201,8 @@ class TelephonyCall(models.Model):
             'direction': self.direction,
             'status': self.status,
             'number': (self.to_number if self.direction == 'outbound' else self.from_number) or '',
+            'number_display': (self.to_number_display if self.direction == 'outbound'
+                               else self.from_number_display) or '',
             'name': (lead or partner).display_name or False,
             'lead_id': lead.id,
             'partner_id': partner.id,
@@ -505,6 +507,8 @@ class TelephonyCall(models.Model):
         return {
             'call_id': str(self.id),
             'caller_name': self._caller_name(),
+            # What the softphone shows (``From`` stays E.164, for calling back).
+            'caller_number': self.from_number_display or self.from_number or '',
             'partner_id': str(self.partner_id.id or 0),
             'lead_id': str(self.lead_id.id or 0),
         }

@@ -93,7 +93,9 @@ class TestSoftphoneCrm(HttpCase, FlowCase):
         parameters = {param.get('name'): param.get('value') for param in client.findall('Parameter')}
         self.assertEqual(parameters, {
             'call_id': str(record.id), 'caller_name': 'Carla Caller',
+            'caller_number': record.from_number_display,
             'partner_id': str(self.contact.id), 'lead_id': str(self.lead.id)})
+        self.assertNotEqual(record.from_number_display, record.from_number, "formatted for reading")
         self.assertEqual(record.rung_user_ids, self.alice.user_id)
         notifications = self.env['bus.bus'].sudo().search([]).filtered(
             lambda n: 'builtin_telephony/ringing' in n.message)

@@ -379,6 +379,7 @@ export class Softphone {
             call: {
                 direction: "inbound",
                 number: call.parameters?.From || "",
+                numberDisplay: param("caller_number") || call.parameters?.From || "",
                 name: param("caller_name") || false,
                 callId: Number(param("call_id")) || false,
                 sid: call.parameters?.CallSid || false,

@@ -199,7 +199,7 @@ test("an incoming call rings with the caller and lead of its <Parameter>s, then 
     expect.verifySteps(["rpc token", "device.register jwt1"]);
     const call = new FakeCall(
         { From: "+12025550143", CallSid: "CA1" },
-        { call_id: "17", caller_name: "Azure Interior", partner_id: "8", lead_id: "42" }
+        { call_id: "17", caller_name: "Azure Interior", caller_number: "+1 202-555-0143", partner_id: "8", lead_id: "42" }
     );
     lastDevice().emit("incoming", call);
     expect(softphone.state.status).toBe("ringing");
@@ -207,6 +207,7 @@ test("an incoming call rings with the caller and lead of its <Parameter>s, then 
     expect(softphone.state.call).toEqual({
         direction: "inbound",
         number: "+12025550143",
+        numberDisplay: "+1 202-555-0143",
         name: "Azure Interior",
         callId: 17,
         sid: "CA1",
@@ -246,6 +247,8 @@ test("an incoming call can be declined", async () => {
     lastDevice().emit("incoming", call);
     expect(softphone.state.call.name).toBe(false);
     expect(softphone.state.call.leadId).toBe(false);
+    // A server that sends no formatted number: the E.164 one is shown.
+    expect(softphone.state.call.numberDisplay).toBe("+12025550143");
     softphone.reject();
     expect.verifySteps(["call.reject"]);
     expect(softphone.state.status).toBe("ended");
