@@ -43,7 +43,7 @@ WEBHOOK_FIELDS = ['status', 'direction', 'company_id', 'flow_version_id', 'user_
                   'end_date', 'flow_outcome', 'answered_leg_sid', 'agent_end_date', 'queue_name',
                   'queue_state', 'duration', 'provider_sid', 'number_id', 'to_number', 'credits',
                   'start_date', 'reserved_credits', 'from_number', 'partner_id', 'lead_id', 'time_limit',
-                  'last_action_key', 'flow_id']
+                  'last_action_key', 'flow_id', 'from_number_display', 'recording_duration']
 # Queue hand-offs per search of their job, and how long after a provider failure one is tried again.
 HANDOFF_BATCH = 20
 HANDOFF_RETRY = timedelta(seconds=30)
@@ -536,10 +536,11 @@ class TelephonyCall(models.Model):
             return
         body = call._crm_note()
         author = call.user_id.partner_id.id or False
+        # A note nobody is notified of: Odoo's shortcut for it (no followers' notifications to
+        # compute), on the status callback's path while Twilio waits.
         for record in (call.lead_id, call.partner_id):
             if record:
-                record.message_post(body=body, message_type='comment', author_id=author,
-                                    subtype_xmlid='mail.mt_note')
+                record._message_log(body=body, message_type='comment', author_id=author)
         if call.direction == 'inbound' and call.status in ('missed', 'voicemail'):
             call._leave_call_back()
 
