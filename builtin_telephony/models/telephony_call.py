@@ -1195,7 +1195,13 @@ class TelephonyCall(models.Model):
             return
         waiting.write({'handoff_user_id': telephony_user.id, 'next_handoff_date': False})
         # A trigger is a row: the job sees it once this request has committed.
-        self.env.ref('builtin_telephony.ir_cron_telephony_queue_handoff').sudo()._trigger()
+        self._trigger_handoff_job()
+
+    def _trigger_handoff_job(self, at=None):
+        # The cron by its id (cached per worker): env.ref() would also check that its row exists,
+        # a query more in the webhook.
+        cron_id = self.env['ir.model.data']._xmlid_to_res_id('builtin_telephony.ir_cron_telephony_queue_handoff')
+        self.env['ir.cron'].sudo().browse(cron_id)._trigger(at)
 
     def _handoff_domain(self):
         return [('handoff_user_id', '!=', False),
@@ -1231,7 +1237,7 @@ class TelephonyCall(models.Model):
         next_try = self.sudo().search([('handoff_user_id', '!=', False), ('next_handoff_date', '!=', False)],
                                       order='next_handoff_date', limit=1).next_handoff_date
         if next_try:
-            self.env.ref('builtin_telephony.ir_cron_telephony_queue_handoff').sudo()._trigger(next_try)
+            self._trigger_handoff_job(next_try)
 
     def _lock_for_handoff(self):
         """Take this waiting call's hand-off for this transaction, unless another server has it

@@ -483,3 +483,22 @@ class TestQueueHandOff(WebhookCase):
         record = self.record(second)
         self.assertFalse(record.handoff_user_id)
         self.assertTrue(record.queue_name, "still waiting for someone else")
+
+    def test_the_webhook_that_frees_a_user_costs_no_more_than_before(self):
+        """With a caller waiting, the callback that frees the user used to ask Twilio twice (the
+        queue listing, the dequeue) on top of its statements; now a row and a trigger, in as many
+        statements as before (Odoo's own included): account (signature), call, the user and
+        their groups, the waiting caller, the user's pending hand-off, the cron, INSERT trigger,
+        UPDATE both calls."""
+        counts = []
+        for _round in range(2):  # the first warms the worker's caches
+            first, [second] = self._alice_talks_while_callers_wait()
+            with patch.object(self.driver, 'deliver_redirects', lambda: None), \
+                    self.assertLogs('odoo.sql_db', 'DEBUG') as logs:
+                first.leg_status(self.alice.client_identity, 'completed', CallDuration=60)
+            counts.append([record.getMessage() for record in logs.records if 'query: ' in record.getMessage()])
+            self.assertEqual(self.driver.dequeued, [])
+            second.hang_up()
+            first.end('completed')
+            self.driver.hand_off_queued_callers()
+        self.assertLessEqual(len(counts[-1]), 15, '\n'.join(counts[-1]))
