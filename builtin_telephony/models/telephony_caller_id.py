@@ -157,16 +157,26 @@ class TelephonyCallerId(models.Model):
 
     def _check_verification_call_allowed(self, account):
         """A verification call is an outgoing call like any other: the destination must be
-        callable (not +86, not blocked), the credits must pay for it, and a user may ask for a
-        few a day only.
+        callable (not +86, not blocked, in a country outgoing calls may reach), the credits and
+        the daily spending limits must pay for it, and a user may ask for a few a day only.
 
         :raise odoo.exceptions.UserError: saying which rule refuses it
         """
         self.ensure_one()
         self.env['telephony.blocked.number']._check_outbound_destination(self.phone_number, account.company_id)
-        if not account._has_credit_for_calls('outbound', self.phone_number, number_type_of(self.phone_number)):
+        refusal = account._outbound_country_refusal(self.phone_number)
+        if refusal:
+            raise UserError(refusal)
+        number_type = number_type_of(self.phone_number)
+        if not account._has_credit_for_calls('outbound', self.phone_number, number_type):
             raise UserError(_("The telephony credits cannot pay for the verification call. Ask an "
                               "administrator to buy credits."))
+        # B5: the daily spending limits leave room for its minute, as for any outgoing call.
+        price = self.env['telephony.rate']._price_per_minute('outbound', self.phone_number, number_type)
+        _seconds, refusal = account._limit_outbound_seconds(
+            self.telephony_user_id, price, VERIFICATION_CALL_SECONDS)
+        if refusal:
+            raise UserError(refusal)
         now = fields.Datetime.now()
         if self.last_verification_call and now - self.last_verification_call < VERIFICATION_CALL_INTERVAL:
             raise UserError(_("A verification call was just made: wait a minute before asking for another."))

@@ -49,6 +49,25 @@ class TestVerificationCallsAreOutgoingCalls(CallerIdCase):
             with self.subTest(typed=typed), self.assertRaisesRegex(UserError, message):
                 self._verify(typed)
 
+    def test_the_countries_and_spending_limits_of_outgoing_calls_apply(self):
+        # Outgoing calls reach the company's own country (France) unless more are allowed.
+        abroad = self.CallerId.create({'phone_number': '+1 415 555 0142'})
+        with self.assertRaisesRegex(UserError, 'Calls to United States are not allowed'):
+            abroad.action_start_verification()
+        self.account.sudo().allowed_country_ids = self.env.ref('base.fr') | self.env.ref('base.us')
+        abroad.action_start_verification()
+        self.assertEqual(abroad.state, 'pending')
+        # Today's calls spent the user's daily limit but for less than the minute it costs.
+        price = self.env['telephony.rate']._price_per_minute('outbound', '+33612345678', 'mobile')
+        self.seller.sudo().daily_spend_limit = 1
+        self.env['telephony.call'].create({
+            'provider_sid': 'CA-spent-today', 'direction': 'outbound', 'status': 'completed',
+            'from_number': '+33612345600', 'to_number': '+33612345601', 'company_id': self.company.id,
+            'user_id': self.telephony_salesman.id, 'duration': 600, 'credits': 1 - price / 2,
+            'end_date': fields.Datetime.now()})
+        with self.assertRaisesRegex(UserError, 'your daily limit'):
+            self._verify('06 12 34 56 78')
+
     def test_no_verification_call_without_credits(self):
         self.account._charge('call', self.account.balance, 'CA-spend-all')
         with self.assertRaisesRegex(UserError, 'credits'):
