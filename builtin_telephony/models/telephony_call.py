@@ -584,10 +584,16 @@ class TelephonyCall(models.Model):
             ('activity_type_id', '=', activity_type.id), ('summary', 'like', number)], limit=1)
         if existing:
             return existing
-        return record.sudo().activity_schedule(
+        # The assignee's e-mail goes through Odoo's mail queue, its cron triggered now (as
+        # event registrations do), instead of an SMTP session after the commit of the status
+        # callback, which Twilio waits for.
+        activity = record.sudo().with_context(mail_notify_force_send=False).activity_schedule(
             activity_type_id=activity_type.id, user_id=user.id or self.env.uid,
             summary=self.env._("Call back %(number)s", number=number),
             note=self._crm_note())
+        if activity.user_id.id != self.env.uid:
+            self.env.ref('mail.ir_cron_mail_scheduler_action').sudo()._trigger()
+        return activity
 
     @api.model
     def _softphone_note(self, body, call_id=None, call_sid=None):

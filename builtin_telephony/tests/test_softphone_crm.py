@@ -168,6 +168,15 @@ class TestSoftphoneCrm(HttpCase, FlowCase):
         self.assertEqual(activities.user_id, self.alice.user_id, "the lead's salesperson")
         self.assertIn(CALLER, activities.summary)
         self.assertEqual(len(self.notes(self.lead)), 2, "each missed call is noted")
+        # Alice's "assigned to you" e-mail waits in Odoo's mail queue, whose cron is triggered:
+        # no SMTP session in the status callback, which Twilio waits for.
+        mails = self.env['mail.mail'].search([
+            ('model', '=', 'crm.lead'), ('res_id', '=', self.lead.id),
+            ('recipient_ids', 'in', self.alice.user_id.partner_id.ids),
+            ('subject', 'like', activities.summary)])
+        self.assertEqual(mails.mapped('state'), ['outgoing'])
+        self.assertTrue(self.env['ir.cron.trigger'].search_count([
+            ('cron_id', '=', self.env.ref('mail.ir_cron_mail_scheduler_action').id)]))
         # Done, then missed again: a new one.
         activities.action_done()
         call = self.call_in()
