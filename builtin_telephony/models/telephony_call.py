@@ -574,7 +574,11 @@ class TelephonyCall(models.Model):
         record = self.lead_id or self.partner_id or self
         user = (self.lead_id.user_id or self.rung_user_ids[:1]
                 or self.env['telephony.account']._get_for_company(self.company_id)._telephony_admins()[:1])
-        activity_type = self.env.ref('builtin_telephony.mail_activity_type_call_back')
+        # By id (cached per worker): env.ref() would also check that the row exists, a query
+        # more in the status callback.
+        IrModelData = self.env['ir.model.data']
+        activity_type = self.env['mail.activity.type'].browse(
+            IrModelData._xmlid_to_res_id('builtin_telephony.mail_activity_type_call_back'))
         # Two missed calls of one caller at once must still leave one activity: lock the record.
         self.env.cr.execute(SQL('SELECT id FROM %s WHERE id = %s FOR UPDATE',
                                 SQL.identifier(record._table), record.id))
@@ -592,7 +596,8 @@ class TelephonyCall(models.Model):
             summary=self.env._("Call back %(number)s", number=number),
             note=self._crm_note())
         if activity.user_id.id != self.env.uid:
-            self.env.ref('mail.ir_cron_mail_scheduler_action').sudo()._trigger()
+            self.env['ir.cron'].sudo().browse(
+                IrModelData._xmlid_to_res_id('mail.ir_cron_mail_scheduler_action'))._trigger()
         return activity
 
     @api.model

@@ -467,8 +467,8 @@ class TestCallFlows(HttpCase, FlowCase):
             'dial': 5,
             # account, call, its number and rate, the charge and its line, UPDATE call; the
             # note on the contact's chatter (logged, not posted: the company's reply-to, INSERT)
-            # and its call-back activity (the rung user, the type, a lock, the open one)
-            'status': 15,
+            # and its call-back activity (the rung user, a lock, the open one)
+            'status': 14,
         }
         self.answered_call_queries()    # warms the worker's caches: routing, the version...
         for webhook, queries in self.answered_call_queries().items():
