@@ -3,13 +3,16 @@
 import csv
 import io
 import json
+import re
 from urllib.parse import urlencode
 
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import BaseCase, HttpCase, tagged
+from odoo.tools import file_open
 
+from ..tools import wallet_periods
 from ..tools.call_history import HEADER, HEADER_LINE, csv_cell
 from .common import TelephonyCase
 
@@ -233,3 +236,15 @@ class TestCallHistoryDownload(CallHistoryFixtures, HttpCase):
         response = self.url_open('/telephony/calls/export.csv', allow_redirects=False)
         self.assertIn(response.status_code, (303, 302))
         self.assertIn('/web/login', response.headers['Location'])
+
+
+class TestPeriodKeys(BaseCase):
+    """The browser sends a period's key and the server turns it into dates: the presets of
+    ``static/src/utils/periods.js`` must be the keys of ``tools/wallet_periods.PERIODS``, in the
+    same order (the select's)."""
+
+    def test_js_presets_are_the_servers_periods(self):
+        with file_open('builtin_telephony/static/src/utils/periods.js') as source:
+            block = re.search(r'export const PERIODS = \[(.*?)\];', source.read(), re.S)
+        self.assertTrue(block, "periods.js no longer exports PERIODS")
+        self.assertEqual(tuple(re.findall(r'"(\w+)"', block.group(1))), wallet_periods.PERIODS)
