@@ -1,7 +1,10 @@
 """Shared fixtures of the add-on's tests."""
 import json
+from unittest.mock import patch
 
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import HttpCase, TransactionCase, new_test_user
+
+from .twilio_driver import TwilioDriver
 
 USER_GROUPS = 'base.group_user,builtin_telephony.group_telephony_user'
 ADMIN_GROUPS = 'base.group_user,builtin_telephony.group_telephony_admin'
@@ -132,3 +135,40 @@ class FlowCase(TelephonyCase):
             'company_id': cls.company.id,
             'definition': json.dumps(definition or cls.definition()),
         }, **values))
+
+
+CALLER = '+14155550199'
+LINE_NUMBER = '+14155550100'
+
+
+class DriverCase(HttpCase, FlowCase):
+    """Calls placed through the signed webhooks by ``tests/twilio_driver.py`` (as Twilio places
+    them): ``_publish_line()`` gives the account 100 credits, its public URL (this test server)
+    and a flow published on ``LINE_NUMBER``; the account's gateway is the driver's unless
+    ``patch_gateway`` is False (the sandbox's then)."""
+
+    patch_gateway = True
+
+    @classmethod
+    def _publish_line(cls, reference, definition=None):
+        cls.account.webhook_base_url = cls.base_url()
+        cls.account.add_credits(100, reference)
+        cls.number = cls._number(LINE_NUMBER)
+        cls.flow = cls._flow(definition, number_ids=[(6, 0, cls.number.ids)])
+        cls.flow.action_publish()
+
+    def setUp(self):
+        super().setUp()
+        self.driver = TwilioDriver(self, self.account)
+        if self.patch_gateway:
+            gateway_patch = patch.object(type(self.env['telephony.account']), '_get_gateway',
+                                         lambda account: self.driver.gateway())
+            gateway_patch.start()
+            self.addCleanup(gateway_patch.stop)
+
+    def call_in(self, from_number=CALLER):
+        return self.driver.incoming_call(from_number, self.number.phone_number)
+
+    def record(self, call):
+        """The ``telephony.call`` of a driven call."""
+        return self.env['telephony.call'].search([('provider_sid', '=', call.sid)])

@@ -2,17 +2,13 @@
 calendar in its own time zone, across a daylight-saving change, midnight and a public holiday,
 with frozen time; validated and described like the other states."""
 import json
-from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
 from ..tools.flow import description, validation
-from .common import FlowCase
-from .twilio_driver import TwilioDriver
-
-CALLER = '+14155550199'
+from .common import CALLER, DriverCase
 
 
 def hours_definition(calendar_id):
@@ -30,13 +26,11 @@ def hours_definition(calendar_id):
 
 
 @tagged('post_install', '-at_install')
-class TestBusinessHours(HttpCase, FlowCase):
+class TestBusinessHours(DriverCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account.webhook_base_url = cls.base_url()
-        cls.account.add_credits(100, 'test-business-hours')
         # Brussels: UTC+2 in summer, UTC+1 from Sunday 25 October 2026 at 03:00 local time.
         # Weekdays 09:00-17:00, and a night shift from Friday 22:00 to Saturday 02:00.
         attendances = [(0, 0, {'name': 'Day %s' % day, 'dayofweek': str(day), 'hour_from': 9,
@@ -54,22 +48,12 @@ class TestBusinessHours(HttpCase, FlowCase):
         cls.env['resource.calendar.leaves'].create({
             'name': 'Office closed', 'calendar_id': cls.calendar.id, 'resource_id': False,
             'date_from': '2026-10-26 23:00:00', 'date_to': '2026-10-27 22:59:59'})
-        cls.number = cls._number('+14155550100')
-        cls.flow = cls._flow(hours_definition(cls.calendar.id), number_ids=[(6, 0, cls.number.ids)])
-        cls.flow.action_publish()
-
-    def setUp(self):
-        super().setUp()
-        self.driver = TwilioDriver(self, self.account)
-        gateway_patch = patch.object(type(self.env['telephony.account']), '_get_gateway',
-                                     lambda account: self.driver.gateway())
-        gateway_patch.start()
-        self.addCleanup(gateway_patch.stop)
+        cls._publish_line('test-business-hours', hours_definition(cls.calendar.id))
 
     def heard_at(self, utc_time):
         with freeze_time(utc_time):
-            call = self.driver.incoming_call(CALLER, self.number.phone_number)
-        record = self.env['telephony.call'].search([('provider_sid', '=', call.sid)])
+            call = self.call_in()
+        record = self.record(call)
         event = record.step_ids.filtered(lambda step: step.state_ref == 'hours'
                                          and step.event != 'entered').event
         self.assertEqual(call.said[0], 'We are open' if event == 'open' else 'We are closed')
@@ -109,7 +93,7 @@ class TestBusinessHours(HttpCase, FlowCase):
     def test_the_path_says_open_or_closed(self):
         with freeze_time('2026-10-23 07:30:00'):
             call = self.driver.incoming_call(CALLER, self.number.phone_number)
-        record = self.env['telephony.call'].search([('provider_sid', '=', call.sid)])
+        record = self.record(call)
         self.assertEqual([(step.state_ref, step.event) for step in record.step_ids],
                          [('hours', 'entered'), ('hours', 'open'), ('open', 'entered'),
                           ('open', 'next')])

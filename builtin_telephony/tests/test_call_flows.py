@@ -10,43 +10,23 @@ import xml.etree.ElementTree as ET
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 from odoo.tools.sql import index_exists
 
 from ..tools.flow import load_definition, runtime
-from .common import FlowCase
-from .twilio_driver import SimulatedCall, TwilioDriver, client_identity
-
-CALLER = '+14155550199'
+from .common import CALLER, DriverCase
+from .twilio_driver import SimulatedCall, client_identity
 
 
 @tagged('post_install', '-at_install')
-class TestCallFlows(HttpCase, FlowCase):
+class TestCallFlows(DriverCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account.webhook_base_url = cls.base_url()
-        cls.account.add_credits(100, 'test-call-flows')
-        cls.number = cls._number('+14155550100')
-        cls.flow = cls._flow(number_ids=[(6, 0, cls.number.ids)])
-        cls.flow.action_publish()
+        cls._publish_line('test-call-flows')
         (cls.alice | cls.bob | cls.carol).write({'availability': 'available'})
         cls.contact = cls.env['res.partner'].create({'name': 'Carla Caller', 'phone': CALLER})
-
-    def setUp(self):
-        super().setUp()
-        self.driver = TwilioDriver(self, self.account)
-        gateway_patch = patch.object(type(self.env['telephony.account']), '_get_gateway',
-                                     lambda account: self.driver.gateway())
-        gateway_patch.start()
-        self.addCleanup(gateway_patch.stop)
-
-    def call_in(self, from_number=CALLER):
-        return self.driver.incoming_call(from_number, self.number.phone_number)
-
-    def record(self, call):
-        return self.env['telephony.call'].search([('provider_sid', '=', call.sid)])
 
     def events(self, call):
         return [(step.state_ref, step.event) for step in self.record(call).step_ids]
@@ -497,8 +477,10 @@ class TestCallFlows(HttpCase, FlowCase):
 
 
 @tagged('post_install', '-at_install')
-class TestOutgoingCalls(HttpCase, FlowCase):
+class TestOutgoingCalls(DriverCase):
     """The softphone's TwiML App voice URL (/telephony/twilio/client)."""
+
+    patch_gateway = False
 
     @classmethod
     def setUpClass(cls):
@@ -507,13 +489,6 @@ class TestOutgoingCalls(HttpCase, FlowCase):
         cls.account.add_credits(100, 'test-outgoing-calls')
         cls.number = cls._number('+14155550100')
         cls.alice.write({'caller_id_number_ids': [(6, 0, cls.number.ids)], 'record_outbound': True})
-
-    def setUp(self):
-        super().setUp()
-        self.driver = TwilioDriver(self, self.account)
-
-    def record(self, call):
-        return self.env['telephony.call'].search([('provider_sid', '=', call.sid)])
 
     def test_call_placed_and_charged(self):
         call = self.driver.outgoing_call(self.alice.client_identity, '+1 (212) 555-0142')

@@ -4,43 +4,21 @@ answers real calls. Each scenario is played twice — as a real call through the
 same path, log the same events, say the same things and end the same way; the simulation writes
 nothing. The flow (``demo_definition``) has every state type."""
 import xmlrpc.client
-from unittest.mock import patch
 
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .test_flow_definition import FlowCase
-from .twilio_driver import TwilioDriver
-
-CALLER = '+14155550199'
+from .common import CALLER, DriverCase
 
 
 @tagged('post_install', '-at_install')
-class TestFlowSimulator(HttpCase, FlowCase):
+class TestFlowSimulator(DriverCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account.webhook_base_url = cls.base_url()
-        cls.account.add_credits(100, 'test-flow-simulator')
-        cls.number = cls._number('+14155550100')
-        cls.flow = cls._flow(number_ids=[(6, 0, cls.number.ids)])
-        cls.flow.action_publish()
+        cls._publish_line('test-flow-simulator')
         (cls.alice | cls.bob | cls.carol).write({'availability': 'available'})
-
-    def setUp(self):
-        super().setUp()
-        self.driver = TwilioDriver(self, self.account)
-        gateway_patch = patch.object(type(self.env['telephony.account']), '_get_gateway',
-                                     lambda account: self.driver.gateway())
-        gateway_patch.start()
-        self.addCleanup(gateway_patch.stop)
-
-    def call_in(self, from_number=CALLER):
-        return self.driver.incoming_call(from_number, self.number.phone_number)
-
-    def record(self, call):
-        return self.env['telephony.call'].search([('provider_sid', '=', call.sid)])
 
     def _alice_on_a_call(self):
         first = self.call_in('+14155550111')

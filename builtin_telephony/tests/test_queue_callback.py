@@ -1,52 +1,33 @@
 """Queue position and estimated wait between the hold music's loops, and "press 1 to be called
 back" (B3), through real calls driven by tests/twilio_driver.py."""
 import json
-from unittest.mock import patch
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
 from ..tools.flow import description, validation
-from .common import FlowCase
-from .twilio_driver import TwilioDriver
-
-CALLER = '+14155550199'
+from .common import CALLER, DriverCase
 MUSIC = ('play', 'https://example.com/hold.mp3')
 
 
 @tagged('post_install', '-at_install')
-class TestQueuePositionAndCallback(HttpCase, FlowCase):
+class TestQueuePositionAndCallback(DriverCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account.webhook_base_url = cls.base_url()
-        cls.account.add_credits(100, 'test-queue-callback')
-        cls.number = cls._number('+14155550100')
         definition = cls.definition()
         for state in ('sales', 'team'):
             definition['states'][state]['queue'].update({
                 'max_calls': 3, 'music_loops': 2, 'announce_position': True,
                 'callback': {'enabled': True, 'key': '1'}})
-        cls.flow = cls._flow(definition, number_ids=[(6, 0, cls.number.ids)])
-        cls.flow.action_publish()
+        cls._publish_line('test-queue-callback', definition)
         (cls.alice | cls.bob | cls.carol).write({'availability': 'available'})
         cls.lead = cls.env['crm.lead'].create({'name': 'Carla wants a quote', 'phone': CALLER})
-
-    def setUp(self):
-        super().setUp()
-        self.driver = TwilioDriver(self, self.account)
-        gateway_patch = patch.object(type(self.env['telephony.account']), '_get_gateway',
-                                     lambda account: self.driver.gateway())
-        gateway_patch.start()
-        self.addCleanup(gateway_patch.stop)
 
     def call_in(self, from_number=CALLER, key='1'):
         call = self.driver.incoming_call(from_number, self.number.phone_number)
         call.press(key)
         return call
-
-    def record(self, call):
-        return self.env['telephony.call'].search([('provider_sid', '=', call.sid)])
 
     def _alice_on_a_call(self):
         first = self.call_in('+14155550111')

@@ -3,29 +3,21 @@
 activities and who sees which call. Calls are driven through the signed webhooks by
 tests/twilio_driver.py, as Twilio would drive them."""
 import json
-from unittest.mock import patch
 
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import FlowCase
-from .twilio_driver import TwilioDriver
-
-CALLER = '+14155550199'
+from .common import CALLER, DriverCase
 SALES = 'base.group_user,sales_team.group_sale_salesman,builtin_telephony.group_telephony_user'
 
 
 @tagged('post_install', '-at_install')
-class TestSoftphoneCrm(HttpCase, FlowCase):
+class TestSoftphoneCrm(DriverCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account.webhook_base_url = cls.base_url()
-        cls.account.add_credits(100, 'test-softphone-crm')
-        cls.number = cls._number('+14155550100')
-        cls.flow = cls._flow(number_ids=[(6, 0, cls.number.ids)])
-        cls.flow.action_publish()
+        cls._publish_line('test-softphone-crm')
         # Alice and Bob sell: each sees their own leads only (sales_team's "own documents").
         for telephony_user in (cls.alice, cls.bob):
             telephony_user.user_id.groups_id = [(4, cls.env.ref('sales_team.group_sale_salesman').id)]
@@ -35,17 +27,6 @@ class TestSoftphoneCrm(HttpCase, FlowCase):
         cls.lead = cls.env['crm.lead'].create({
             'name': 'Carla wants a quote', 'phone': CALLER, 'partner_id': cls.contact.id,
             'user_id': cls.alice.user_id.id, 'type': 'opportunity'})
-
-    def setUp(self):
-        super().setUp()
-        self.driver = TwilioDriver(self, self.account)
-        gateway_patch = patch.object(type(self.env['telephony.account']), '_get_gateway',
-                                     lambda account: self.driver.gateway())
-        gateway_patch.start()
-        self.addCleanup(gateway_patch.stop)
-
-    def record(self, call):
-        return self.env['telephony.call'].search([('provider_sid', '=', call.sid)])
 
     def call_in(self, from_number=CALLER, key='1'):
         call = self.driver.incoming_call(from_number, self.number.phone_number)

@@ -9,30 +9,22 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
 from ..models.telephony_call import TRANSCRIPTION_LOOK_BACK, TRANSCRIPTION_WAIT
 from ..models.telephony_sandbox_call import SANDBOX_TRANSCRIPTION
 from ..tools.flow import validation
-from .common import FlowCase
-from .twilio_driver import TwilioDriver
-
-CALLER = '+14155550199'
+from .common import CALLER, DriverCase
 SPOKEN = "Hello, it's Carla. Please call me back about the quote."
 
 
 @tagged('post_install', '-at_install')
-class TestVoicemailEmail(HttpCase, FlowCase):
+class TestVoicemailEmail(DriverCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account.webhook_base_url = cls.base_url()
-        cls.account.add_credits(100, 'test-voicemail-email')
-        cls.number = cls._number('+14155550100')
-        cls.flow = cls._flow(cls.voicemail_definition(email_to='sales@example.com'),
-                             number_ids=[(6, 0, cls.number.ids)])
-        cls.flow.action_publish()
+        cls._publish_line('test-voicemail-email', cls.voicemail_definition(email_to='sales@example.com'))
         (cls.alice | cls.bob).user_id.write({'email': 'agents@example.com'})
         cls.lead = cls.env['crm.lead'].create({'name': 'Carla wants a quote', 'phone': CALLER})
 
@@ -45,17 +37,6 @@ class TestVoicemailEmail(HttpCase, FlowCase):
     def publish(self, **settings):
         self.flow.definition = json.dumps(self.voicemail_definition(**settings))
         self.flow.action_publish()
-
-    def setUp(self):
-        super().setUp()
-        self.driver = TwilioDriver(self, self.account)
-        gateway_patch = patch.object(type(self.env['telephony.account']), '_get_gateway',
-                                     lambda account: self.driver.gateway())
-        gateway_patch.start()
-        self.addCleanup(gateway_patch.stop)
-
-    def record(self, call):
-        return self.env['telephony.call'].search([('provider_sid', '=', call.sid)])
 
     def mails(self, record):
         return self.env['mail.mail'].search([('model', '=', 'telephony.call'),
