@@ -2,27 +2,12 @@
 // The Call flows tab: an administrator compares a flow's draft with its published version, side
 // by side and in words, publishes the draft, then disables the flow from the list.
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openBuiltinTelephony } from "./tour_steps";
 
 registry.category("web_tour.tours").add("builtin_telephony_call_flows", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Telephony app",
-            trigger: ".o_app[data-menu-xmlid='builtin_telephony.menu_telephony_root']",
-            run: "click",
-        },
-        {
-            content: "Open Built-in Telephony",
-            trigger: ".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_account']",
-            run: "click",
-        },
-        {
-            content: "Open the Call flows tab",
-            trigger: ".o_notebook .nav-link:contains('Call flows')",
-            run: "click",
-        },
+        ...openBuiltinTelephony("Call flows"),
         {
             content: "The flow is listed, published",
             trigger: ".o_field_widget[name=flow_ids] .o_data_row:contains('Tour line'):contains('Published')",

@@ -4,7 +4,7 @@
 // transfer to a group → voicemail), sees a loop refused as it is drawn, publishes, then walks
 // the published flow in the simulator.
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openBuiltinTelephony } from "./tour_steps";
 
 const card = (stateId) => `.o_tfb_card[data-state-id='${stateId}']`;
 const handle = (stateId, event) => `${card(stateId)} .o_tfb_handle[data-event='${event}']`;
@@ -56,22 +56,7 @@ function rename(name) {
 registry.category("web_tour.tours").add("builtin_telephony_flow_builder", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Telephony app",
-            trigger: ".o_app[data-menu-xmlid='builtin_telephony.menu_telephony_root']",
-            run: "click",
-        },
-        {
-            content: "Open Built-in Telephony",
-            trigger: ".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_account']",
-            run: "click",
-        },
-        {
-            content: "Open the Call flows tab",
-            trigger: ".o_notebook .nav-link:contains('Call flows')",
-            run: "click",
-        },
+        ...openBuiltinTelephony("Call flows"),
         {
             content: "Create a call flow",
             trigger: ".o_notebook button:contains('Create call flow')",

@@ -2,27 +2,12 @@
 // An administrator's first steps: open Built-in Telephony, buy a toll-free number through the
 // wizard (search, pick, summary, confirmation), then delete it again.
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openBuiltinTelephony } from "./tour_steps";
 
 registry.category("web_tour.tours").add("builtin_telephony_phone_numbers", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Telephony app",
-            trigger: ".o_app[data-menu-xmlid='builtin_telephony.menu_telephony_root']",
-            run: "click",
-        },
-        {
-            content: "Open Built-in Telephony",
-            trigger: ".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_account']",
-            run: "click",
-        },
-        {
-            content: "Open the Phone numbers tab",
-            trigger: ".o_notebook .nav-link:contains('Phone numbers')",
-            run: "click",
-        },
+        ...openBuiltinTelephony("Phone numbers"),
         {
             content: "Buy a number",
             trigger: "button:contains('Buy a number')",

@@ -2,26 +2,9 @@
 // The salesperson's softphone on the sandbox provider (SPEC C1–C5): click to call from a lead,
 // a call ringing the softphone with the caller's lead, a missed call leaving a call-back.
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openBuiltinTelephony } from "./tour_steps";
 
 const panel = ".o_telephony_softphone_panel";
-
-function openBuiltinTelephony() {
-    return [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Telephony app",
-            trigger: ".o_app[data-menu-xmlid='builtin_telephony.menu_telephony_root']",
-            run: "click",
-        },
-        {
-            content: "Open Built-in Telephony",
-            trigger: ".o_main_navbar [data-menu-xmlid='builtin_telephony.menu_telephony_account']",
-            run: "click",
-            timeout: 30000, // the app's first load, on a loaded test machine
-        },
-    ];
-}
 
 function callEnds() {
     return [
