@@ -8,35 +8,24 @@ from unittest.mock import Mock, patch
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 from odoo.tools import file_open, mute_logger
 
 from ..tools.provider_errors import NO_ANSWER, TelephonyProviderError
-from .test_flow_definition import FlowCase
+from .common import CALLER, DriverCase, FlowCase
 from .twilio_driver import TwilioDriver
 
-CALLER = '+14155550199'
 
-
-class WebhookCase(HttpCase, FlowCase):
+class WebhookCase(DriverCase):
+    # The sandbox's gateway, unless a test patches the methods it expects.
+    patch_gateway = False
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account.webhook_base_url = cls.base_url()
-        cls.account.add_credits(100, 'test-hardening-calls')
-        cls.number = cls._number('+14155550100')
-        cls.flow = cls._flow(number_ids=[(6, 0, cls.number.ids)])
-        cls.flow.action_publish()
+        cls._publish_line('test-hardening-calls')
         (cls.alice | cls.bob | cls.carol).write({'availability': 'available'})
         cls.alice.write({'caller_id_number_ids': [(6, 0, cls.number.ids)]})
-
-    def setUp(self):
-        super().setUp()
-        self.driver = TwilioDriver(self, self.account)
-
-    def record(self, call):
-        return self.env['telephony.call'].search([('provider_sid', '=', call.sid)])
 
 
 @tagged('post_install', '-at_install')
