@@ -22,7 +22,7 @@ import uuid
 
 import psutil
 
-from benchlib import OdooServer, load_odoo, median_seconds
+from benchlib import OdooServer, drop_company, load_odoo, median_seconds
 
 PASSWORD = 'bench-history'
 TZ = 'Europe/Brussels'
@@ -116,10 +116,7 @@ def drop_calls(registry, company_id, user_ids, partner_id):
         env = api.Environment(cr, SUPERUSER_ID, {})
         env['res.users'].browse(user_ids).unlink()
         env['res.partner'].browse(partner_id).unlink()
-        company = env['res.company'].browse(company_id)
-        partner = company.partner_id
-        company.unlink()
-        partner.unlink()
+        drop_company(env, company_id)
 
 
 class PeakMemory:
@@ -156,7 +153,6 @@ def main():
         parser.set_defaults(repeat=5)
     args, registry = load_odoo(__doc__, arguments)
     import psycopg2
-    import requests
     import odoo.sql_db
     from bench_analytics import JsonRpc
     import bench_analytics

@@ -9,7 +9,7 @@ through the ORM. Reference, in the same run: one SQL aggregate run directly thro
 import statistics
 import uuid
 
-from benchlib import OdooServer, load_odoo, median_seconds
+from benchlib import OdooServer, drop_company, load_odoo, median_seconds
 
 PASSWORD = 'bench-storage'
 TZ = 'Europe/Brussels'
@@ -57,10 +57,7 @@ def drop_recordings(registry, account_id, company_id, user_id):
         env = api.Environment(cr, SUPERUSER_ID, {})
         env['res.users'].browse(user_id).unlink()
         env['telephony.account'].browse(account_id).unlink()
-        company = env['res.company'].browse(company_id)
-        partner = company.partner_id
-        company.unlink()
-        partner.unlink()
+        drop_company(env, company_id)
 
 
 def main():

@@ -33,6 +33,14 @@ def load_odoo(description, add_arguments=None):
     return args, registry
 
 
+def drop_company(env, company_id):
+    """Remove a company a benchmark created, and its partner (its rows must be gone first)."""
+    company = env['res.company'].browse(company_id)
+    partner = company.partner_id
+    company.unlink()
+    partner.unlink()
+
+
 def median_seconds(func, repeat):
     """Median wall time of ``repeat`` calls of ``func()``, and its last result."""
     timings, result = [], None

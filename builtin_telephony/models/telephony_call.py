@@ -355,9 +355,6 @@ class TelephonyCall(models.Model):
             ('call_type', call_type), ('user_id', user_id),
             ('date_from', first and fields.Date.to_string(first)),
             ('date_to', last and fields.Date.to_string(last))) if value}
-        recordings = self.env['telephony.recording'].search_fetch(
-            [('call_id', 'in', calls.ids), ('state', '=', 'stored')], ['call_id'])
-        recording_of = {recording.call_id.id: recording.id for recording in recordings}
         # The contact and lead are named only where the user may read them.
         contacts, leads = self._history_readable(calls.partner_id), self._history_readable(calls.lead_id)
         return {
@@ -382,7 +379,7 @@ class TelephonyCall(models.Model):
                 'status_label': statuses.get(call.status, ''),
                 'contact': call.partner_id in contacts and call.partner_id.display_name or '',
                 'lead': call.lead_id in leads and call.lead_id.display_name or '',
-                'recording_id': recording_of.get(call.id, False),
+                'recording_id': call.recording_id.id,
             } for call in calls],
         }
 

@@ -15,6 +15,7 @@ import {
 
 import { defineMailModels } from "@mail/../tests/mail_test_helpers";
 import { errorReason } from "@builtin_telephony/components/call_history/call_history";
+import { presetOptions } from "@builtin_telephony/../tests/helpers/periods";
 
 describe.current.tags("desktop");
 
@@ -185,13 +186,7 @@ test("the period presets are the credit analytics', and the server's days are sh
     await mountTab();
     expect(queryAll("select.o_telephony_history_period option").map((option) => [option.value, option.textContent])).toEqual([
         ["", "Any time"],
-        ["this_week", "This week"],
-        ["last_week", "Last week"],
-        ["this_month", "This month"],
-        ["last_month", "Last month"],
-        ["this_quarter", "This quarter"],
-        ["last_quarter", "Last quarter"],
-        ["custom", "Custom range"],
+        ...presetOptions(),
     ]);
     await contains("select.o_telephony_history_period").select("last_quarter");
     // The server turns the preset into days of the user's time zone; the tab shows them as the

@@ -12,6 +12,7 @@ import {
     onRpc,
     preloadBundle,
 } from "@web/../tests/web_test_helpers";
+import { presetOptions } from "@builtin_telephony/../tests/helpers/periods";
 
 describe.current.tags("desktop");
 
@@ -69,15 +70,7 @@ test("this month by default: the figures, the days and a bar per day", async () 
     serveAnalytics();
     await mountPlanDetails();
     expect.verifySteps([`get_credit_analytics [[[1],"this_month"],false,false]`]);
-    expect(queryAll("select.o_telephony_period option").map((option) => [option.value, option.textContent])).toEqual([
-        ["this_week", "This week"],
-        ["last_week", "Last week"],
-        ["this_month", "This month"],
-        ["last_month", "Last month"],
-        ["this_quarter", "This quarter"],
-        ["last_quarter", "Last quarter"],
-        ["custom", "Custom range"],
-    ]);
+    expect(queryAll("select.o_telephony_period option").map((option) => [option.value, option.textContent])).toEqual(presetOptions());
     expect("select.o_telephony_period").toHaveValue("this_month");
     expect(".o_telephony_purchased").toHaveText("25.00");
     expect(".o_telephony_used").toHaveText("3.46");

@@ -2,7 +2,7 @@
 // An administrator reviews the calls: filters the Call history tab by type, owner and period,
 // downloads the filtered list, plays a recording, then reports on the calls per owner.
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openBuiltinTelephony } from "./tour_steps";
 
 function waitForAudio(audio) {
     if (audio.readyState >= 1) {
@@ -17,17 +17,7 @@ function waitForAudio(audio) {
 registry.category("web_tour.tours").add("builtin_telephony_call_history", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Telephony app",
-            trigger: ".o_app[data-menu-xmlid='builtin_telephony.menu_telephony_root']",
-            run: "click",
-        },
-        {
-            content: "Open the Call history tab",
-            trigger: ".o_notebook .nav-link:contains('Call history')",
-            run: "click",
-        },
+        ...openBuiltinTelephony("Call history"),
         {
             content: "Every call is listed",
             trigger: ".o_telephony_history_pager:contains('1-3 / 3')",

@@ -2,22 +2,12 @@
 // An administrator on the Plan details tab for the first time: buys credits with the company's
 // saved card, sees them in the analytics, turns on auto-recharge and opens the purchase history.
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openBuiltinTelephony } from "./tour_steps";
 
 registry.category("web_tour.tours").add("builtin_telephony_plan_details", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Telephony app",
-            trigger: ".o_app[data-menu-xmlid='builtin_telephony.menu_telephony_root']",
-            run: "click",
-        },
-        {
-            content: "Open Built-in Telephony",
-            trigger: ".o_main_navbar a:contains('Built-in Telephony'), .o_breadcrumb .active:contains('Built-in Telephony')",
-            run: "click",
-        },
+        ...openBuiltinTelephony(),
         {
             content: "Plan details is the first tab, and it is open",
             trigger: ".o_notebook .nav-item:first-child .nav-link.active:contains('Plan details')",

@@ -2,17 +2,12 @@
 // An administrator checks the recording storage on the Plan details tab and moves to a larger
 // plan through the purchase summary.
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openBuiltinTelephony } from "./tour_steps";
 
 registry.category("web_tour.tours").add("builtin_telephony_storage_plan", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Telephony app",
-            trigger: ".o_app[data-menu-xmlid='builtin_telephony.menu_telephony_root']",
-            run: "click",
-        },
+        ...openBuiltinTelephony(),
         {
             content: "The page opens on Plan details",
             trigger: ".o_notebook .nav-link.active:contains('Plan details')",

@@ -3,22 +3,12 @@
 // group, a telephony user in it who may call out with recording, a number on the block list,
 // then the users filtered by group.
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openBuiltinTelephony } from "./tour_steps";
 
 registry.category("web_tour.tours").add("builtin_telephony_users", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the Telephony app",
-            trigger: ".o_app[data-menu-xmlid='builtin_telephony.menu_telephony_root']",
-            run: "click",
-        },
-        {
-            content: "Open the Telephony groups tab",
-            trigger: ".o_notebook .nav-link:contains('Telephony groups')",
-            run: "click",
-        },
+        ...openBuiltinTelephony("Telephony groups"),
         {
             content: "Create a telephony group",
             trigger: ".o_field_widget[name=telephony_group_ids] a:contains('Create telephony group')",
